@@ -1,0 +1,39 @@
+# The course's two everyday commands:
+#   make lab    set everything up (first time only) and open the course in JupyterLab
+#   make test   set everything up (first time only) and run the whole test suite
+# Both create the virtual environment .venv and install the course into it when needed.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# pytest-xdist workers; each notebook runs in its own kernel on one worker
+WORKERS ?= 2
+
+.PHONY: lab test build check-build slides bench clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade --quiet "pip>=23"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/vae-course lab
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=900 -p no:cacheprovider -q -rs \
+		tests notebooks solutions
+
+build: $(STAMP)
+	$(BIN)/vae-course build
+
+slides: $(STAMP)
+	$(BIN)/vae-course slides
+
+bench: $(STAMP)
+	$(BIN)/vae-course bench --json build/bench.json
+
+clean-venv:
+	rm -rf $(VENV)

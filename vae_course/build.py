@@ -1,0 +1,170 @@
+"""Regenerate every notebook from its source, and every exercise from its solution.
+
+Sources (what people edit and review) are jupytext ``py:percent`` files:
+
+* ``notebooks/NN_name.py``  -> ``notebooks/NN_name.ipynb``
+* ``solutions/NN_name.py``  -> ``solutions/NN_name.ipynb``, and the exercise generated from it:
+  ``exercises/NN_name.py`` and ``exercises/NN_name.ipynb``.
+
+An exercise is its solution with
+
+* every block between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` replaced by a stub that
+  raises ``NotImplementedError``; a ``### HINT: ...`` line just after BEGIN becomes the stub's
+  one-line hint;
+* every cell tagged ``solution`` dropped.
+
+Generated ``.ipynb`` files carry no outputs and deterministic cell ids, so rebuilding an unchanged
+source rewrites identical bytes. ``vae-course build --check`` writes nothing: it lists every file
+whose cells differ from what the build would produce and exits 1 if there is any.
+"""
+
+import hashlib
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+from .paths import COURSE_ROOT
+
+BEGIN, END, HINT = "### BEGIN SOLUTION", "### END SOLUTION", "### HINT:"
+DEFAULT_HINT = "replace this line with your implementation"
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+EXERCISE_BANNER = ("<!-- Generated from solutions/{name} by `vae-course build`: edit the solution, "
+                   "not this file. -->")
+
+
+class BuildError(ValueError):
+    """A source file is malformed (e.g. an unmatched solution marker)."""
+
+
+def stub_solutions(source, where="cell"):
+    """Replace each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` block by a stub."""
+    lines, out, i = source.split("\n"), [], 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() == BEGIN:
+            indent = line[: len(line) - len(line.lstrip())]
+            hint = DEFAULT_HINT
+            j = i + 1
+            if j < len(lines) and lines[j].strip().startswith(HINT):
+                hint = lines[j].strip()[len(HINT):].strip() or DEFAULT_HINT
+            while j < len(lines) and lines[j].strip() != END:
+                if lines[j].strip() == BEGIN:
+                    raise BuildError(f"{where}: nested {BEGIN!r} at line {j + 1}")
+                j += 1
+            if j == len(lines):
+                raise BuildError(f"{where}: {BEGIN!r} at line {i + 1} has no {END!r}")
+            out.append(f"{indent}# YOUR CODE HERE")
+            out.append(f"{indent}raise NotImplementedError({hint!r})")
+            i = j + 1
+            continue
+        if line.strip() == END:
+            raise BuildError(f"{where}: {END!r} at line {i + 1} has no {BEGIN!r} before it")
+        if line.strip().startswith(HINT):
+            raise BuildError(f"{where}: {HINT!r} at line {i + 1} must follow {BEGIN!r}")
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+def make_exercise(nb, name="solution"):
+    """The exercise notebook generated from a solution notebook (a new object)."""
+    ex = nbformat.v4.new_notebook(metadata=dict(nb.metadata))
+    for index, cell in enumerate(nb.cells):
+        if "solution" in cell.metadata.get("tags", []):
+            continue
+        new = nbformat.from_dict(dict(cell))
+        if cell.cell_type == "code":
+            new.source = stub_solutions(cell.source, f"{name}, cell {index + 1}")
+        elif BEGIN in cell.source:
+            raise BuildError(f"{name}, cell {index + 1}: solution markers belong in code cells")
+        ex.cells.append(new)
+    banner = nbformat.v4.new_markdown_cell(EXERCISE_BANNER.format(name=name))
+    ex.cells.insert(0, banner)
+    return ex
+
+
+def _normalise(nb, stem):
+    """Give a notebook a kernelspec, pairing metadata, no outputs, and stable cell ids."""
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
+    nb.metadata["jupytext"].pop("text_representation", None)
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    for i, cell in enumerate(nb.cells):
+        digest = hashlib.sha1(f"{stem}:{i}:{cell.source}".encode()).hexdigest()[:8]
+        cell["id"] = f"c{i:03d}-{digest}"
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.pop("attachments", None) if cell.cell_type == "code" else None
+    return nb
+
+
+def targets(root=None):
+    """Every generated file: a list of (path, notebook object, format)."""
+    root = Path(root) if root is not None else COURSE_ROOT
+    out = []
+    for folder in ("notebooks", "solutions"):
+        for src in sorted((root / folder).glob("*.py")):
+            nb = jupytext.read(src, fmt="py:percent")
+            out.append((src.with_suffix(".ipynb"), _normalise(nb, src.stem), "ipynb"))
+            if folder == "solutions":
+                ex = _normalise(make_exercise(nb, src.name), src.stem)
+                ex_py = root / "exercises" / src.name
+                out.append((ex_py, ex, "py:percent"))
+                out.append((ex_py.with_suffix(".ipynb"), ex, "ipynb"))
+    return out
+
+
+def _text(nb, fmt):
+    if fmt == "ipynb":
+        return jupytext.writes(nb, fmt="ipynb")
+    return jupytext.writes(nb, fmt=fmt)
+
+
+def _cells(nb):
+    return [(c.cell_type, c.source.strip(), {k: v for k, v in c.metadata.items()
+                                             if k not in ("lines_to_next_cell",)})
+            for c in nb.cells]
+
+
+def _differs(path, nb, fmt):
+    if not path.exists():
+        return "missing"
+    current = jupytext.read(path, fmt=fmt)
+    if _cells(current) != _cells(nb):
+        return "cells differ"
+    if fmt == "ipynb":
+        raw = nbformat.read(path, as_version=4)
+        if any(c.get("outputs") or c.get("execution_count") for c in raw.cells
+               if c.cell_type == "code"):
+            return "has outputs (committed notebooks must be output-free)"
+    return None
+
+
+def stale_exercises(root=None):
+    """Generated exercises whose solution source no longer exists."""
+    root = Path(root) if root is not None else COURSE_ROOT
+    sources = {p.stem for p in (root / "solutions").glob("*.py")}
+    return sorted(p for p in (root / "exercises").glob("*.*")
+                  if p.suffix in (".py", ".ipynb") and p.stem not in sources)
+
+
+def build(root=None, check=False):
+    """Regenerate everything (or, with ``check``, list what is out of date). Returns problems."""
+    root = Path(root) if root is not None else COURSE_ROOT
+    problems = []
+    for path, nb, fmt in targets(root):
+        reason = _differs(path, nb, fmt)
+        if check:
+            if reason:
+                problems.append(f"{path.relative_to(root)}: {reason}")
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = _text(nb, fmt)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path.relative_to(root)}")
+    for path in stale_exercises(root):
+        problems.append(f"{path.relative_to(root)}: its solution source is gone; delete it")
+    return problems

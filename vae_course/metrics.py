@@ -1,0 +1,110 @@
+"""Numbers the course measures: active units, MIG, AUROC.
+
+Each function has known-answer tests in ``tests/test_metrics.py``.
+"""
+
+import numpy as np
+import torch
+
+
+@torch.no_grad()
+def encode_all(model, x, batch_size=1000):
+    """Encode images in batches. Returns ``(mu, logvar)`` for a VAE, codes for an autoencoder,
+    always on the CPU."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    outs = [model.encode(x[i:i + batch_size].to(device)) for i in range(0, len(x), batch_size)]
+    model.train(was_training)
+    if isinstance(outs[0], tuple):
+        return tuple(torch.cat([o[j] for o in outs]).cpu() for j in range(len(outs[0])))
+    return torch.cat(outs).cpu()
+
+
+def latent_activity(mu):
+    """Variance over the data of each dimension's posterior mean, Var_x(E_q[z_u]). Shape (D,)."""
+    if mu.ndim != 2 or len(mu) < 2:
+        raise ValueError(f"mu: expected shape (N >= 2, latent_dim), got {tuple(mu.shape)}")
+    return mu.float().var(dim=0)
+
+
+def active_units(mu, threshold=0.01):
+    """Number of active latent units (Burda et al., 2016): dimensions u whose posterior mean
+    varies across the data, Var_x(E_q[z_u]) > ``threshold`` (0.01 in the paper)."""
+    return int((latent_activity(mu) > threshold).sum())
+
+
+def _discretize(codes, n_bins):
+    """Bin each column of ``codes`` into ``n_bins`` equal-width bins (as disentanglement_lib)."""
+    out = np.zeros_like(codes, dtype=np.int64)
+    for j in range(codes.shape[1]):
+        col = codes[:, j]
+        edges = np.histogram_bin_edges(col, bins=n_bins)
+        out[:, j] = np.digitize(col, edges[1:-1])
+    return out
+
+
+def _entropy(labels):
+    _, counts = np.unique(labels, return_counts=True)
+    p = counts / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def mutual_information_matrix(codes, factors, n_bins=20):
+    """I(z_j; v_k) in nats for every latent j and factor k, after binning the latents."""
+    from sklearn.metrics import mutual_info_score
+
+    codes = np.asarray(codes.cpu() if isinstance(codes, torch.Tensor) else codes, dtype=float)
+    factors = np.asarray(factors.cpu() if isinstance(factors, torch.Tensor) else factors)
+    if codes.ndim != 2 or factors.ndim != 2 or len(codes) != len(factors):
+        raise ValueError(f"codes (N, D) and factors (N, K) must have the same N, got "
+                         f"{codes.shape} and {factors.shape}")
+    binned = _discretize(codes, n_bins)
+    return np.array([[mutual_info_score(factors[:, k], binned[:, j])
+                      for k in range(factors.shape[1])] for j in range(codes.shape[1])])
+
+
+def mig(codes, factors, n_bins=20, return_per_factor=False):
+    """Mutual Information Gap (Chen et al., 2018).
+
+    For each factor v_k: the gap between the two latents that carry the most information about
+    it, divided by its entropy, (I(z_a; v_k) − I(z_b; v_k)) / H(v_k); MIG is the mean over
+    factors. 1 = every factor lives in exactly one latent; 0 = no latent is special.
+    Factors that never vary (entropy 0) are skipped.
+    """
+    mi = mutual_information_matrix(codes, factors, n_bins)
+    factors = np.asarray(factors.cpu() if isinstance(factors, torch.Tensor) else factors)
+    if mi.shape[0] < 2:
+        raise ValueError("codes: MIG needs at least 2 latent dimensions")
+    gaps = []
+    for k in range(factors.shape[1]):
+        h = _entropy(factors[:, k])
+        if h == 0:
+            continue
+        top = np.sort(mi[:, k])[::-1]
+        gaps.append((top[0] - top[1]) / h)
+    gaps = np.array(gaps)
+    score = float(gaps.mean()) if len(gaps) else 0.0
+    return (score, gaps) if return_per_factor else score
+
+
+def auroc(scores, labels):
+    """Area under the ROC curve for anomaly scores (higher = more anomalous) and labels
+    (1 = anomaly, 0 = normal). 0.5 is chance, 1.0 is perfect separation."""
+    from sklearn.metrics import roc_auc_score
+
+    scores = np.asarray(scores.cpu() if isinstance(scores, torch.Tensor) else scores, dtype=float)
+    labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
+    if len(np.unique(labels)) != 2:
+        raise ValueError("labels: AUROC needs both normal (0) and anomalous (1) examples")
+    return float(roc_auc_score(labels, scores))
+
+
+def roc_curve(scores, labels):
+    """False-positive and true-positive rates of the ROC curve, for plotting."""
+    from sklearn.metrics import roc_curve as _roc
+
+    scores = np.asarray(scores.cpu() if isinstance(scores, torch.Tensor) else scores, dtype=float)
+    labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
+    fpr, tpr, _ = _roc(labels, scores)
+    return fpr, tpr

@@ -1,0 +1,28 @@
+"""Where the course keeps its data and trained models.
+
+Everything the course writes (full MNIST if you download it, cached models) goes to one folder:
+
+1. ``$VAE_COURSE_DATA`` if it is set;
+2. otherwise ``data/`` at the top of the course checkout (beside ``pyproject.toml``);
+3. otherwise, for an installation without a checkout, ``~/.cache/vae-course``.
+"""
+
+import os
+from pathlib import Path
+
+DATA_ENV = "VAE_COURSE_DATA"
+COURSE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def is_checkout():
+    """True when the package sits inside the course repository (an editable install)."""
+    return (COURSE_ROOT / "pyproject.toml").is_file() and (COURSE_ROOT / "notebooks").is_dir()
+
+
+def data_dir():
+    """The course data folder (it may not exist yet)."""
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV]).expanduser()
+    if is_checkout():
+        return COURSE_ROOT / "data"
+    return Path.home() / ".cache" / "vae-course"
