@@ -6,6 +6,7 @@
     vae-course data           download full MNIST (needs the network; optional)
     vae-course check PATH     run an exercise notebook headlessly and report each check
     vae-course slides         build offline reveal.js slide decks into build/slides/
+    vae-course prepare        train and cache every model the lectures use (before class)
     vae-course bench          measure speed and quality (see README, "Results")
 """
 
@@ -66,6 +67,50 @@ def cmd_data(args, extra):
     return 0
 
 
+def course_models():
+    """Every cached model the lectures and widgets load, as (label, function that returns it
+    trained). ``vae-course prepare`` calls each one; a model already in the cache just loads.
+    A notebook that starts using another zoo model should add it here."""
+    from . import zoo
+
+    models = [("digit ruler (classifier that scores generated digits)", zoo.digit_ruler),
+              ("autoencoder, 2-D latent (notebook 01)", zoo.autoencoder),
+              ("VAE, 2-D latent (notebooks 02, 06, 08)", zoo.vae)]
+    sprites_vae = getattr(zoo, "sprites_vae", None)
+    if sprites_vae is not None:
+        for beta in getattr(zoo, "SPRITES_BETAS", (1.0, 4.0, 16.0)):
+            models.append((f"sprites β-VAE, β = {beta:g} (notebooks 05, 08)",
+                           lambda beta=beta: sprites_vae(beta)))
+    return models
+
+
+def cmd_prepare(args, extra):
+    import time
+
+    models = course_models()
+    if args.list:
+        for label, _ in models:
+            print(label)
+        return 0
+    print(f"Preparing {len(models)} models (each trains once, then loads from the cache).")
+    failed = 0
+    for i, (label, make) in enumerate(models, 1):
+        start = time.perf_counter()
+        try:
+            make()
+        except Exception as err:  # keep going: the other models are still worth having
+            failed += 1
+            print(f"[{i}/{len(models)}] {label}: FAILED ({type(err).__name__}: {err})",
+                  file=sys.stderr)
+            continue
+        print(f"[{i}/{len(models)}] {label}: ready ({time.perf_counter() - start:.1f} s)")
+    from .paths import data_dir
+
+    print(f"Models are cached in {data_dir() / 'models'}." if not failed else
+          f"{failed} model(s) failed; the notebooks will train them when they run.")
+    return 1 if failed else 0
+
+
 def _delegate(module_name):
     def run(args, extra):
         import importlib
@@ -94,6 +139,10 @@ def main(argv=None):
     p.add_argument("--force", action="store_true",
                    help="download again, moving the old files aside as *.bad")
     p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("prepare", help="train and cache the course's models ahead of class")
+    p.add_argument("--list", action="store_true", help="only list the models")
+    p.set_defaults(func=cmd_prepare)
 
     for name, module, text in (("check", "checker", "run an exercise notebook's checks"),
                                ("slides", "slides", "build offline slide decks"),
