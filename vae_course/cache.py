@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from .paths import data_dir
+from .validate import check_callable, describe, fail
 
 NO_CACHE_ENV = "VAE_COURSE_NO_CACHE"
 
@@ -26,13 +27,20 @@ class CheckpointError(RuntimeError):
 
 def config_key(name, config):
     """File stem for a model: its name plus a short hash of its JSON configuration."""
+    if not isinstance(name, str) or not name or any(c in name for c in '/\\:') or \
+            name.startswith("."):
+        fail("name", "a short file-name-safe string such as 'vae-mnist'", repr(name))
+    if not isinstance(config, dict):
+        fail("config", "a dict of everything that determines the trained weights",
+             describe(config), TypeError)
     text = json.dumps(config, sort_keys=True, default=str)
     return f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
 
 def save_checkpoint(model, path, extra=None):
     """Write the model's weights (and optional JSON-able ``extra``) atomically to ``path``."""
-    path = Path(path)
+    _check_model(model)
+    path = _check_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": "vae-course/1", "state_dict": model.state_dict(),
                "extra": json.dumps(extra or {}, default=str)}
@@ -40,6 +48,8 @@ def save_checkpoint(model, path, extra=None):
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -49,8 +59,14 @@ def save_checkpoint(model, path, extra=None):
 
 
 def load_checkpoint(model, path):
-    """Load weights saved by ``save_checkpoint`` into ``model``; returns the ``extra`` dict."""
-    path = Path(path)
+    """Load weights saved by ``save_checkpoint`` into ``model``; returns the ``extra`` dict.
+
+    Raises ``FileNotFoundError`` for a missing file and ``CheckpointError`` for anything that is
+    not a complete checkpoint of this model (truncated, foreign, another architecture); the
+    model is left unchanged in every failing case.
+    """
+    _check_model(model)
+    path = _check_path(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -62,12 +78,40 @@ def load_checkpoint(model, path):
                               ) from None
     if not isinstance(payload, dict) or payload.get("format") != "vae-course/1":
         raise CheckpointError(f"{path} is not a vae-course checkpoint; delete it to retrain.")
+    state, extra = payload.get("state_dict"), payload.get("extra", "{}")
+    if not isinstance(state, dict) or not isinstance(extra, str):
+        raise CheckpointError(f"{path} is a damaged vae-course checkpoint (no weights or no "
+                              f"metadata); delete it to retrain.")
     try:
-        model.load_state_dict(payload["state_dict"])
+        extra = json.loads(extra)
+    except ValueError:
+        raise CheckpointError(f"{path} is a damaged vae-course checkpoint (its metadata is not "
+                              f"JSON); delete it to retrain.") from None
+    own = model.state_dict()
+    wrong = sorted(map(str, set(own) ^ set(state))) or [
+        k for k in own
+        if not isinstance(state[k], torch.Tensor) or state[k].shape != own[k].shape]
+    if wrong:  # checked first: load_state_dict would copy the matching tensors before failing
+        raise CheckpointError(f"{path} holds weights for a different model (they differ in "
+                              f"{', '.join(wrong[:3])}{'...' if len(wrong) > 3 else ''}); "
+                              f"delete it to retrain.")
+    try:
+        model.load_state_dict(state)
     except RuntimeError as err:
         raise CheckpointError(f"{path} holds weights for a different model: "
                               f"{str(err).splitlines()[0]}") from None
-    return json.loads(payload["extra"])
+    return extra
+
+
+def _check_model(model):
+    if not isinstance(model, torch.nn.Module):
+        fail("model", "a torch.nn.Module", describe(model), TypeError)
+
+
+def _check_path(path):
+    if not isinstance(path, (str, os.PathLike)) or str(path) == "":
+        fail("path", "a file path (str or pathlib.Path)", describe(path), TypeError)
+    return Path(path)
 
 
 def train_or_load(name, config, make_model, train, folder=None, verbose=True):
@@ -83,9 +127,16 @@ def train_or_load(name, config, make_model, train, folder=None, verbose=True):
         ``(model, extra, from_cache)`` with the model in eval mode on the CPU... or wherever
         ``train`` left it.
     """
+    check_callable("make_model", make_model, "a function that builds the untrained model")
+    check_callable("train", train, "a function that trains the model in place")
+    if folder is not None and not isinstance(folder, (str, os.PathLike)):
+        fail("folder", "a folder path or None", describe(folder), TypeError)
     folder = Path(folder) if folder is not None else data_dir() / "models"
     path = folder / (config_key(name, config) + ".pt")
     model = make_model()
+    if not isinstance(model, torch.nn.Module):
+        fail("make_model", "a function returning a torch.nn.Module",
+             f"one returning {describe(model)}", TypeError)
     if path.is_file() and not os.environ.get(NO_CACHE_ENV):
         try:
             extra = load_checkpoint(model, path)
@@ -97,6 +148,7 @@ def train_or_load(name, config, make_model, train, folder=None, verbose=True):
     extra = train(model) or {}
     try:
         save_checkpoint(model, path, extra)
-    except OSError as err:
-        print(f"Could not cache the model in {folder} ({err}); it will be retrained next time.")
+    except (OSError, RuntimeError) as err:  # read-only or full disk: keep the trained model
+        print(f"Could not cache the model in {folder} ({type(err).__name__}: {err}); it will be "
+              f"retrained next time. Set VAE_COURSE_DATA to a writable folder to keep it.")
     return model.eval(), extra, False

@@ -12,6 +12,7 @@ One line says which one is in use. Nothing here touches the network.
 """
 
 import gzip
+import os
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 
 from .paths import data_dir
+from .validate import describe, fail
 
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -56,7 +58,15 @@ class MNIST:
 
 def mnist_raw_dir(root=None):
     """The folder where full MNIST's IDX files are expected (torchvision's layout)."""
-    return Path(root if root is not None else data_dir()) / "MNIST" / "raw"
+    return _root(root) / "MNIST" / "raw"
+
+
+def _root(root):
+    if root is None:
+        return data_dir()
+    if not isinstance(root, (str, os.PathLike)) or str(root) == "":
+        fail("root", "a folder path (str or pathlib.Path) or None", describe(root), TypeError)
+    return Path(root).expanduser()
 
 
 def load_mnist(root=None, quiet=False):
@@ -70,7 +80,7 @@ def load_mnist(root=None, quiet=False):
         MNISTFilesError: some but not all of the full MNIST files are present, or they are
             corrupt. The message names the folder and how to fix it.
     """
-    root = Path(root if root is not None else data_dir())
+    root = _root(root)
     data = _load_cached(str(root.resolve()))
     if not quiet:
         print(data.notice)
@@ -155,6 +165,20 @@ def _load_full(root, paths):
             raise MNISTFilesError(
                 f"MNIST {key} split in {mnist_raw_dir(root)} has {n_img} images but {n_lab} "
                 f"labels. Run `vae-course data --force` to download it again.")
+        if n_img == 0:
+            raise MNISTFilesError(
+                f"MNIST {key} split in {mnist_raw_dir(root)} holds no images. Run "
+                f"`vae-course data --force` to download it again.")
+        if tuple(arrays[f"{key}_images"].shape[1:]) != (28, 28):
+            raise MNISTFilesError(
+                f"MNIST {key} images in {mnist_raw_dir(root)} are "
+                f"{'x'.join(map(str, arrays[f'{key}_images'].shape[1:]))} pixels, expected 28x28."
+                f" Run `vae-course data --force` to download them again.")
+        top = int(arrays[f"{key}_labels"].max())
+        if top > 9:
+            raise MNISTFilesError(
+                f"MNIST {key} labels in {mnist_raw_dir(root)} go up to {top}, expected digits "
+                f"0-9. Run `vae-course data --force` to download them again.")
     try:
         from torchvision.datasets import MNIST as TorchvisionMNIST
 
@@ -207,28 +231,58 @@ def download_mnist(root=None, force=False):
     """Download full MNIST with torchvision into the course data folder (needs the network).
 
     With ``force=True`` the existing raw files are moved aside (renamed ``*.bad``) first, so a
-    corrupt download is replaced but nothing is deleted.
+    corrupt download is replaced but nothing is deleted; if the download then fails, the old
+    files are put back.
     """
     from torchvision.datasets import MNIST as TorchvisionMNIST
 
-    root = Path(root if root is not None else data_dir())
+    root = _root(root)
     raw = mnist_raw_dir(root)
-    if force and raw.is_dir():
-        for name in MNIST_FILES.values():
-            for path in (raw / name, raw / (name + ".gz")):
-                if path.exists():
-                    path.replace(path.with_name(path.name + ".bad"))
     try:
         raw.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise MNISTFilesError(f"cannot create the data folder {raw}: {err}. Set VAE_COURSE_DATA "
                               f"to a folder you can write to.") from err
+    moved = []  # (original, aside)
+    if force:
+        try:
+            for name in MNIST_FILES.values():
+                for path in (raw / name, raw / (name + ".gz")):
+                    if path.exists():
+                        aside = _free_name(path.with_name(path.name + ".bad"))
+                        path.replace(aside)
+                        moved.append((path, aside))
+        except OSError as err:
+            _put_back(moved)
+            raise MNISTFilesError(f"cannot move the old MNIST files aside in {raw}: {err}. Set "
+                                  f"VAE_COURSE_DATA to a folder you can write to.") from err
     try:
         TorchvisionMNIST(root, train=True, download=True)
         TorchvisionMNIST(root, train=False, download=True)
     except Exception as err:
+        restored = _put_back(moved)
+        kept = f" The previous files are back in place ({restored} restored)." if moved else ""
         raise MNISTFilesError(
             f"downloading MNIST into {raw} failed: {err}. The course works offline with the "
-            f"built-in 5,000-digit subset; try again when you are online.") from err
+            f"built-in 5,000-digit subset; try again when you are online.{kept}") from err
     _load_cached.cache_clear()
     return raw
+
+
+def _free_name(path):
+    """``path``, or ``path.1``, ``path.2``... whichever does not exist yet (never overwrite)."""
+    candidate, i = path, 0
+    while candidate.exists():
+        i += 1
+        candidate = path.with_name(f"{path.name}.{i}")
+    return candidate
+
+
+def _put_back(moved):
+    """Return files moved aside to their places unless a new file took the place."""
+    restored = 0
+    for original, aside in moved:
+        if not original.exists() and aside.exists():
+            aside.replace(original)
+            restored += 1
+    return restored

@@ -13,6 +13,8 @@ import math
 import torch
 from torch import nn
 
+from .validate import check_int, check_tensor, describe, fail
+
 
 class MLPEncoder(nn.Module):
     """Flatten the image, one hidden ReLU layer, then a linear layer to ``out_dim`` numbers."""
@@ -101,6 +103,32 @@ def _check_shape(image_shape, latent_dim, hidden):
             raise ValueError(f"{name}: expected a positive int, got {value!r}")
 
 
+def _check_input_images(model, x):
+    """encode(x): a float batch (N, C, H, W) shaped like the model's images, on its device.
+    Shape, dtype and device only (attribute reads): cheap enough for every forward pass."""
+    check_tensor("x", x, ndim=4, layout="(N, C, H, W); for one image use x[i:i+1]")
+    if tuple(x.shape[1:]) != model.image_shape:
+        fail("x", f"images of shape (C, H, W) = {model.image_shape}", describe(x))
+    _check_device(model, "x", x)
+
+
+def _check_codes(model, z):
+    """decode(z): float latent codes whose last dimension is latent_dim, on the model's device."""
+    check_tensor("z", z, min_ndim=1, layout="(batch, latent_dim)")
+    if z.shape[-1] != model.latent_dim:
+        fail("z", f"codes with latent_dim = {model.latent_dim} in the last dimension",
+             describe(z))
+    _check_device(model, "z", z)
+
+
+def _check_device(model, name, t):
+    for p in model.parameters():
+        if p.device != t.device:
+            fail(name, f"a tensor on the model's device {p.device} (move it with "
+                 f".to({str(p.device)!r}))", describe(t) + f" on {t.device}")
+        return
+
+
 class Autoencoder(nn.Module):
     """A deterministic autoencoder: x -> z (a point) -> logits of x̂."""
 
@@ -111,9 +139,11 @@ class Autoencoder(nn.Module):
         self.encoder, self.decoder = _parts(arch, image_shape, hidden, latent_dim, latent_dim)
 
     def encode(self, x):
+        _check_input_images(self, x)
         return self.encoder(x)
 
     def decode(self, z):
+        _check_codes(self, z)
         return self.decoder(z)
 
     def forward(self, x):
@@ -136,6 +166,7 @@ class VAE(nn.Module):
                                             latent_dim)
 
     def encode(self, x):
+        _check_input_images(self, x)
         mu, logvar = self.encoder(x).chunk(2, dim=1)
         return mu, logvar
 
@@ -143,10 +174,15 @@ class VAE(nn.Module):
     def reparameterize(mu, logvar):
         # z = mu + sigma * eps with eps ~ N(0, I): the randomness sits in eps, so gradients flow
         # to mu and sigma.
+        if not (isinstance(mu, torch.Tensor) and isinstance(logvar, torch.Tensor)
+                and mu.shape == logvar.shape):
+            raise ValueError(f"mu and logvar: expected two tensors of the same shape, got "
+                             f"{describe(mu)} and {describe(logvar)}")
         eps = torch.randn_like(mu)
         return mu + torch.exp(0.5 * logvar) * eps
 
     def decode(self, z):
+        _check_codes(self, z)
         return self.decoder(z)
 
     def forward(self, x):
@@ -157,6 +193,7 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n, device=None):
         """Decode ``n`` draws from the prior N(0, I); returns images in [0, 1]."""
+        n = check_int("n", n, low=1)
         device = device or next(self.parameters()).device
         z = torch.randn(n, self.latent_dim, device=device)
         return torch.sigmoid(self.decode(z))

@@ -15,8 +15,10 @@ import torch
 from tqdm.auto import tqdm
 
 from .device import get_device, seed_everything
-from .losses import elbo_loss, reconstruction_loss
+from .losses import LIKELIHOODS, _elbo, _reconstruction
 from .schedules import as_schedule
+from .validate import (check_choice, check_images, check_int, check_module, check_number,
+                       describe)
 
 
 class TrainingDiverged(FloatingPointError):
@@ -54,6 +56,18 @@ def is_vae(model):
 def evaluate(model, x, beta=1.0, likelihood="bernoulli", batch_size=1000, seed=0):
     """Mean held-out loss in nats per image: −ELBO for a VAE (β-weighted if ``beta`` ≠ 1),
     reconstruction loss for an autoencoder. The sampled z are seeded, so the number repeats."""
+    check_module("model", model, methods=("encode", "decode"))
+    _check_images("x", x)
+    _check_image_shape(model, "x", x)
+    check_number("beta", beta, low=0)
+    check_choice("likelihood", likelihood, LIKELIHOODS)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    seed = check_int("seed", seed, low=0)
+    return _evaluate(model, x, beta, likelihood, batch_size, seed)
+
+
+@torch.no_grad()
+def _evaluate(model, x, beta=1.0, likelihood="bernoulli", batch_size=1000, seed=0):
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -65,9 +79,9 @@ def evaluate(model, x, beta=1.0, likelihood="bernoulli", batch_size=1000, seed=0
             xb = x[start:start + batch_size].to(device, non_blocking=True)
             if is_vae(model):
                 logits, mu, logvar = model(xb)
-                loss = elbo_loss(logits, xb, mu, logvar, beta, likelihood).loss
+                loss = _elbo(logits, xb, mu, logvar, beta, likelihood).loss
             else:
-                loss = reconstruction_loss(model(xb), xb, likelihood).mean()
+                loss = _reconstruction(model(xb), xb, likelihood).mean()
             total += loss.item() * len(xb)
             n += len(xb)
     model.train(was_training)
@@ -92,15 +106,25 @@ def fit(model, x_train, x_test=None, *, steps=2000, batch_size=128, lr=1e-3, bet
     Stops with ``TrainingDiverged`` on a NaN or infinite loss. Ctrl-C (KeyboardInterrupt) stops
     training cleanly: the history so far is returned with ``interrupted=True``.
     """
+    check_module("model", model, methods=("encode", "decode"))
     _check_images("x_train", x_train)
+    _check_image_shape(model, "x_train", x_train)
     if x_test is not None:
         _check_images("x_test", x_test)
+        _check_image_shape(model, "x_test", x_test)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps: expected a positive int, got {steps!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
     if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr: expected a positive number, got {lr!r}")
+    check_choice("likelihood", likelihood, LIKELIHOODS)
+    free_bits = check_number("free_bits", free_bits, low=0)
+    if seconds is not None:
+        check_number("seconds", seconds, low=0, strict_low=True)
+    if eval_every is not None:
+        check_int("eval_every", eval_every, low=1)
+    check_int("seed", seed, low=0)
     schedule = as_schedule(beta)
     seed_everything(seed)
     device = get_device(device)
@@ -126,34 +150,41 @@ def fit(model, x_train, x_test=None, *, steps=2000, batch_size=128, lr=1e-3, bet
             xb = x_train[order[cursor:cursor + batch_size]]
             cursor += batch_size
 
-            b = float(schedule(step))
+            b = _beta_at(schedule, step)
             if vae:
                 logits, mu, logvar = model(xb)
-                loss, recon, kl = elbo_loss(logits, xb, mu, logvar, b, likelihood, free_bits)
+                if step == 0:
+                    _check_outputs(model, xb, logits, mu, logvar)
+                loss, recon, kl = _elbo(logits, xb, mu, logvar, b, likelihood, free_bits)
             else:
-                loss = recon = reconstruction_loss(model(xb), xb, likelihood).mean()
+                logits = model(xb)
+                if step == 0:
+                    _check_outputs(model, xb, logits)
+                loss = recon = _reconstruction(logits, xb, likelihood).mean()
                 kl = torch.zeros(())
+
+            # Check before the update, so a diverged step never reaches the weights.
+            loss_value = loss.item()
+            if not math.isfinite(loss_value):
+                raise TrainingDiverged(_divergence_message(
+                    model, step, loss_value, recon, kl, b, lr,
+                    mu if vae else None, logvar if vae else None, logits))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
 
-            loss_value = loss.item()
-            if not math.isfinite(loss_value):
-                raise TrainingDiverged(
-                    f"the loss became {loss_value} at step {step} (recon={recon.item():.4g}, "
-                    f"kl={kl.item():.4g}, beta={b:g}). Likely cause: a learning rate too high "
-                    f"for this model (lr={lr:g}; try {lr / 10:g}) or log-variance overflowing "
-                    f"in exp(); check the data is in [0, 1].")
+            record = (loss_value, recon.item(), kl.item())
             history.step.append(step)
-            history.loss.append(loss_value)
-            history.recon.append(recon.item())
-            history.kl.append(kl.item())
+            history.loss.append(record[0])
+            history.recon.append(record[1])
+            history.kl.append(record[2])
             history.beta.append(b)
             history.images_seen += len(xb)
 
             if x_test is not None and ((step + 1) % eval_every == 0 or step == steps - 1):
+                test_value = _evaluate(model, x_test, likelihood=likelihood)
                 history.eval_step.append(step + 1)
-                history.test_nelbo.append(evaluate(model, x_test, likelihood=likelihood))
+                history.test_nelbo.append(test_value)
             if step % 25 == 0:
                 bar.set_postfix(loss=f"{loss_value:.1f}", beta=f"{b:.2f}", refresh=False)
             bar.update(1)
@@ -161,29 +192,85 @@ def fit(model, x_train, x_test=None, *, steps=2000, batch_size=128, lr=1e-3, bet
                 break
     except KeyboardInterrupt:
         history.interrupted = True
-        print(f"Training interrupted at step {step}; returning the history so far.")
+        _trim(history)  # an interrupt between two appends must not leave ragged lists
+        print(f"Training interrupted at step {step}; returning the history so far "
+              f"({len(history.step)} steps).")
     finally:
         history.seconds = time.perf_counter() - start
         bar.close()
         model.eval()
     if x_test is not None and (not history.eval_step or history.eval_step[-1] != len(history.step)):
         history.eval_step.append(len(history.step))
-        history.test_nelbo.append(evaluate(model, x_test, likelihood=likelihood))
+        history.test_nelbo.append(_evaluate(model, x_test, likelihood=likelihood))
     return history
 
 
+def _beta_at(schedule, step):
+    """The schedule's β at ``step`` as a float; +inf is let through (the loss diverges and the
+    error names the step), NaN and negative values are a broken schedule."""
+    value = schedule(step)
+    try:
+        b = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"beta: expected the schedule to return a number, got "
+                        f"{describe(value)} at step {step}") from None
+    if not b >= 0:
+        raise ValueError(f"beta: expected the schedule to return a number >= 0, got {b!r} at "
+                         f"step {step}")
+    return b
+
+
+def _check_outputs(model, xb, logits, mu=None, logvar=None):
+    """Once, at the first step: the model's outputs fit the images (cheap shape checks)."""
+    if not isinstance(logits, torch.Tensor) or logits.shape != xb.shape:
+        raise ValueError(f"model: expected the decoder's logits to have the shape of the images "
+                         f"{tuple(xb.shape)}, got {describe(logits)}")
+    if mu is not None and (mu.ndim != 2 or len(mu) != len(xb) or logvar.shape != mu.shape):
+        raise ValueError(f"model: expected encode(x) to give mu and logvar of shape "
+                         f"(batch, latent_dim), got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+
+
+def _divergence_message(model, step, loss_value, recon, kl, b, lr, mu, logvar, logits):
+    """Say where the non-finite loss came from: the weights, the encoder's log-variance, the
+    decoder's logits, or β; then the likely cause and what to try."""
+    bad_params = [name for name, p in model.named_parameters()
+                  if not bool(torch.isfinite(p).all())]
+    lines = [f"the loss became {loss_value} at step {step} (recon={recon.item():.4g}, "
+             f"kl={kl.item():.4g}, beta={b:g})."]
+    if bad_params:
+        lines.append(f"The weights are no longer finite ({', '.join(bad_params[:3])}"
+                     f"{'...' if len(bad_params) > 3 else ''}): the previous update blew up.")
+    if logvar is not None and bool(torch.isfinite(logvar).all()):
+        lines.append(f"The encoder's log-variance reaches {logvar.abs().max().item():.3g}; "
+                     f"exp() of it overflows above about 88 in float32.")
+    elif logvar is not None:
+        lines.append("The encoder's log-variance is not finite.")
+    if not bool(torch.isfinite(logits).all()):
+        lines.append("The decoder's logits are not finite.")
+    if math.isinf(b):
+        lines.append("β is infinite at this step: check the schedule.")
+    lines.append(f"Likely cause: a learning rate too high for this model (lr={lr:g}; try "
+                 f"{lr / 10:g}) or an unbounded log-variance overflowing in exp(); check the data "
+                 f"is in [0, 1]. The model keeps the weights of the last finite step.")
+    return " ".join(lines)
+
+
+def _trim(history):
+    n = min(len(history.step), len(history.loss), len(history.recon), len(history.kl),
+            len(history.beta))
+    for name in ("step", "loss", "recon", "kl", "beta"):
+        del getattr(history, name)[n:]
+    m = min(len(history.eval_step), len(history.test_nelbo))
+    del history.eval_step[m:]
+    del history.test_nelbo[m:]
+
+
+def _check_image_shape(model, name, x):
+    shape = getattr(model, "image_shape", None)
+    if shape is not None and tuple(x.shape[1:]) != tuple(shape):
+        raise ValueError(f"{name}: expected images of shape (C, H, W) = {tuple(shape)} for this "
+                         f"model, got shape {tuple(x.shape)}")
+
+
 def _check_images(name, x):
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor of images, got {type(x).__name__}")
-    if x.ndim != 4:
-        raise ValueError(f"{name}: expected shape (N, C, H, W), got {tuple(x.shape)}")
-    if len(x) == 0:
-        raise ValueError(f"{name}: is empty (shape {tuple(x.shape)}); pass at least one image")
-    if not x.is_floating_point():
-        raise TypeError(f"{name}: expected a float tensor in [0, 1], got dtype {x.dtype}; "
-                        f"divide uint8 images by 255")
-    lo, hi = x.min().item(), x.max().item()
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"{name}: contains NaN or infinite values")
-    if lo < 0 or hi > 1:
-        raise ValueError(f"{name}: expected values in [0, 1], got min {lo:.3g}, max {hi:.3g}")
+    check_images(name, x)
