@@ -1,0 +1,82 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Exercise 6 — Interpolating in latent space
+#
+# Goes with the lecture **`notebooks/06_applications.ipynb`**.
+#
+# Encode two digits, walk along the straight line between their codes, and decode every point
+# on the way. You write the walk.
+#
+# **How to work:** fill in the cell marked `YOUR CODE HERE` and run the check cell under it.
+# Green: done. Orange: not implemented yet. Red: the box says what is wrong.
+
+# %%
+import torch
+
+from vae_course.checks import check_interpolate
+from vae_course.data import load_mnist
+from vae_course.device import get_device, seed_everything
+from vae_course.models import VAE
+from vae_course.plots import show_images
+from vae_course.train import fit
+
+SEED = seed_everything(0)
+
+
+# %% [markdown]
+# ## Your task: `interpolate(z_start, z_end, n_steps)`
+#
+# * `z_start`, `z_end`: two codes, shape `(latent_dim,)`.
+# * Return a tensor of shape `(n_steps, latent_dim)` whose row i is
+#
+# $$z_i = (1 - t_i)\, z_{\text{start}} + t_i\, z_{\text{end}}, \qquad t_i = \frac{i}{n_{\text{steps}} - 1}$$
+#
+# so the first row is exactly `z_start` and the last exactly `z_end` (n_steps ≥ 2).
+
+# %%
+def interpolate(z_start, z_end, n_steps):
+    """n_steps evenly spaced codes on the line from z_start to z_end, endpoints included."""
+    ### BEGIN SOLUTION
+    ### HINT: t = torch.linspace(0, 1, n_steps) as a column, then (1 - t) * z_start + t * z_end
+    t = torch.linspace(0, 1, n_steps, dtype=z_start.dtype, device=z_start.device).unsqueeze(1)
+    return (1 - t) * z_start + t * z_end
+    ### END SOLUTION
+
+
+# %%
+check_interpolate(interpolate)
+
+# %% [markdown]
+# ## Use it: from one digit to another
+#
+# The cell trains a small VAE for 800 steps (a few seconds), encodes a test "1" and a test "7"
+# by their posterior means, interpolates between the two codes with your function and decodes
+# each point. The first and last images are the model's reconstructions of the two digits.
+
+# %%
+seed_everything(0)
+device = get_device()
+data = load_mnist()
+model = VAE(latent_dim=8, hidden=256)
+fit(model, data.x_train, steps=800, device=device, desc="small VAE")
+one = data.x_test[data.y_test == 1][:1].to(device)
+seven = data.x_test[data.y_test == 7][:1].to(device)
+with torch.no_grad():
+    z_one, z_seven = model.encode(one)[0][0], model.encode(seven)[0][0]
+    path = interpolate(z_one, z_seven, 10)
+    images = torch.sigmoid(model.decode(path)).cpu()
+assert torch.allclose(path[0], z_one) and torch.allclose(path[-1], z_seven)
+show_images(torch.cat([one.cpu(), images, seven.cpu()]), nrow=12,
+            title="input 1 | ten decoded codes from 1 to 7 | input 7");

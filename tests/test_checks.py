@@ -1,0 +1,482 @@
+"""The exercise checks can fail: solutions pass, stubs are "not implemented", and each known
+mistake gets its own diagnosis. Also: malformed learner code gets a clear message, never a raise.
+"""
+
+import math
+import re
+
+import jupytext
+import pytest
+import torch
+import torch.nn.functional as F
+
+from vae_course import checks
+from vae_course.build import BEGIN, stub_solutions
+from vae_course.checks import CHECKS, MARKER_RE, PASS, TODO, MISTAKE, FAIL
+from vae_course.losses import elbo_loss as course_elbo
+from vae_course.paths import COURSE_ROOT
+
+SOLUTIONS = COURSE_ROOT / "solutions"
+# check name -> (solution notebook, function name in it)
+EXERCISES = {
+    "reparameterize": ("02_reparameterise", "reparameterize"),
+    "kl_divergence": ("03_elbo", "kl_divergence"),
+    "elbo_loss": ("03_elbo", "elbo_loss"),
+    "linear_warmup": ("04_annealing", "linear_warmup"),
+    "train_step": ("04_annealing", "train_step"),
+    "active_units": ("04_annealing", "active_units"),
+    "mig": ("05_mig", "mig_from_mi"),
+    "interpolate": ("06_interpolation", "interpolate"),
+}
+
+
+def load_functions(stem, stub=False):
+    """Execute a solution's import cell and its solution cells (optionally stubbed)."""
+    nb = jupytext.read(SOLUTIONS / f"{stem}.py", fmt="py:percent")
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    namespace = {}
+    exec(code[0], namespace)  # the imports
+    for source in code:
+        if BEGIN in source:
+            exec(stub_solutions(source) if stub else source, namespace)
+    return namespace
+
+
+def run(name, fn):
+    result = CHECKS[name](fn, show=False)
+    assert isinstance(result, checks.CheckResult)
+    assert MARKER_RE.match(result.marker()), result.marker()
+    return result
+
+
+def test_every_check_has_an_exercise_that_calls_it():
+    assert set(EXERCISES) == set(CHECKS)
+    for name, (stem, _) in EXERCISES.items():
+        source = (SOLUTIONS / f"{stem}.py").read_text()
+        assert f"check_{name}(" in source, f"{stem} does not call check_{name}"
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_solution_passes(name):
+    stem, func = EXERCISES[name]
+    result = run(name, load_functions(stem)[func])
+    assert result.status == PASS, result.marker()
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_stub_is_not_implemented(name):
+    stem, func = EXERCISES[name]
+    result = run(name, load_functions(stem, stub=True)[func])
+    assert result.status == TODO, result.marker()
+    assert "not implemented" in result.message
+
+
+def test_train_step_with_stubbed_warmup_names_the_missing_function():
+    ns = load_functions("04_annealing")
+    stubs = load_functions("04_annealing", stub=True)
+    ns["train_step"].__globals__["linear_warmup"] = stubs["linear_warmup"]
+    result = run("train_step", ns["train_step"])
+    assert result.status == TODO
+    assert "calls linear_warmup" in result.message
+
+
+# ------------------------------------------------------------------ wrong implementations
+
+def _std(lv):
+    return torch.exp(0.5 * lv)
+
+
+def _seeded(mu, lv):
+    torch.manual_seed(0)
+    return mu + _std(lv) * torch.randn_like(mu)
+
+
+REPARAM_WRONG = [
+    ("variance as scale", lambda m, lv: m + lv.exp() * torch.randn_like(m),
+     "reparam.variance_as_scale"),
+    ("logvar as scale", lambda m, lv: m + lv * torch.randn_like(m), "reparam.logvar_as_scale"),
+    ("half logvar", lambda m, lv: m + 0.5 * lv * torch.randn_like(m), "reparam.logvar_as_scale"),
+    ("1/sigma", lambda m, lv: m + torch.exp(-0.5 * lv) * torch.randn_like(m),
+     "reparam.inverse_scale"),
+    ("torch.normal", lambda m, lv: torch.normal(m, _std(lv)), "reparam.not_differentiable"),
+    ("Normal.sample", lambda m, lv: torch.distributions.Normal(m, _std(lv)).sample(),
+     "reparam.not_differentiable"),
+    ("detached", lambda m, lv: (m + _std(lv) * torch.randn_like(m)).detach(),
+     "reparam.not_differentiable"),
+    ("logvar detached", lambda m, lv: m + _std(lv.detach()) * torch.randn_like(m),
+     "reparam.not_differentiable"),
+    ("uniform noise", lambda m, lv: m + _std(lv) * torch.rand_like(m), "reparam.uniform_noise"),
+    ("shared over batch", lambda m, lv: m + _std(lv) * torch.randn(m.shape[1]),
+     "reparam.noise_shared_across_batch"),
+    ("shared over dims", lambda m, lv: m + _std(lv) * torch.randn(m.shape[0], 1),
+     "reparam.noise_shared_across_dims"),
+    ("seeded inside", _seeded, "reparam.fixed_noise"),
+    ("no noise", lambda m, lv: m, "reparam.no_noise"),
+    ("mu not added", lambda m, lv: _std(lv) * torch.randn_like(m), "reparam.mu_not_added"),
+]
+
+
+def _kl_terms(m, lv):
+    return -0.5 * (1 + lv - m ** 2 - lv.exp())
+
+
+KL_WRONG = [
+    ("no half", lambda m, lv: -(1 + lv - m ** 2 - lv.exp()).sum(1).mean(), "kl.missing_half"),
+    ("wrong sign", lambda m, lv: 0.5 * (1 + lv - m ** 2 - lv.exp()).sum(1).mean(),
+     "kl.wrong_sign"),
+    ("sigma for logvar", lambda m, lv: -0.5 * (1 + _std(lv) - m ** 2 - lv.exp()).sum(1).mean(),
+     "kl.sigma_for_logvar"),
+    ("logvar for variance", lambda m, lv: -0.5 * (1 + lv - m ** 2 - lv).sum(1).mean(),
+     "kl.logvar_for_variance"),
+    ("sigma for variance", lambda m, lv: -0.5 * (1 + lv - m ** 2 - _std(lv)).sum(1).mean(),
+     "kl.sigma_for_variance"),
+    ("mu not squared", lambda m, lv: -0.5 * (1 + lv - m - lv.exp()).sum(1).mean(),
+     "kl.mu_not_squared"),
+    ("no one", lambda m, lv: -0.5 * (lv - m ** 2 - lv.exp()).sum(1).mean(), "kl.missing_one"),
+    ("mean over latent", lambda m, lv: _kl_terms(m, lv).mean(), "kl.mean_over_latent"),
+    ("mean over latent, per image", lambda m, lv: _kl_terms(m, lv).mean(1).mean(),
+     "kl.mean_over_latent"),
+    ("sum over batch", lambda m, lv: _kl_terms(m, lv).sum(), "kl.sum_over_batch"),
+    ("two mistakes", lambda m, lv: -(1 + lv - m ** 2 - lv.exp()).sum(),
+     "kl.missing_half+kl.sum_over_batch"),
+    ("per image", lambda m, lv: _kl_terms(m, lv).sum(1), "kl.per_image"),
+    ("not reduced", _kl_terms, "kl.not_reduced"),
+    ("detached", lambda m, lv: _kl_terms(m, lv).sum(1).mean().detach(), "kl.detached"),
+]
+
+
+def _recon(lg, x):
+    return F.binary_cross_entropy_with_logits(lg, x, reduction="none").flatten(1).sum(1).mean()
+
+
+def _kl(m, lv):
+    return _kl_terms(m, lv).sum(1).mean()
+
+
+def _elbo(recon_fn=_recon, kl_fn=_kl, combine=lambda r, k, b: r + b * k):
+    def elbo_loss(logits, x, mu, logvar, beta=1.0):
+        r, k = recon_fn(logits, x), kl_fn(mu, logvar)
+        return combine(r, k, beta), r, k
+    return elbo_loss
+
+
+ELBO_WRONG = [
+    ("recon averaged over pixels",
+     _elbo(lambda lg, x: F.binary_cross_entropy_with_logits(lg, x)),
+     "elbo.recon_mean_over_pixels"),
+    ("sigmoid before with-logits loss",
+     _elbo(lambda lg, x: _recon(torch.sigmoid(lg), x)), "elbo.sigmoid_before_logits_loss"),
+    ("logits into binary_cross_entropy",
+     _elbo(lambda lg, x: F.binary_cross_entropy(lg, x, reduction="sum") / len(x)),
+     "elbo.logits_to_probability_loss"),
+    ("squared error", _elbo(lambda lg, x: ((torch.sigmoid(lg) - x) ** 2).sum() / len(x)),
+     "elbo.mse_not_bce"),
+    ("swapped arguments", _elbo(lambda lg, x: _recon(x, lg)), "elbo.swapped_arguments"),
+    ("recon summed over batch",
+     _elbo(lambda lg, x: F.binary_cross_entropy_with_logits(lg, x, reduction="sum")),
+     "elbo.recon_sum_over_batch"),
+    ("beta on recon", _elbo(combine=lambda r, k, b: b * r + k), "elbo.beta_on_recon"),
+    ("beta ignored", _elbo(combine=lambda r, k, b: r + k), "elbo.beta_ignored"),
+    ("beta on both", _elbo(combine=lambda r, k, b: b * (r + k)), "elbo.beta_on_both"),
+    ("kl subtracted", _elbo(combine=lambda r, k, b: r - b * k), "elbo.kl_subtracted"),
+    ("returns the ELBO", _elbo(combine=lambda r, k, b: -(r + b * k)), "elbo.returns_elbo"),
+    ("divides by beta", _elbo(combine=lambda r, k, b: r + k / b), "elbo.beta_divides"),
+    ("log-likelihood", _elbo(lambda lg, x: -_recon(lg, x)), "elbo.recon_wrong_sign"),
+    ("kl without half", _elbo(kl_fn=lambda m, lv: 2 * _kl(m, lv)), "kl.missing_half"),
+    ("recon per image",
+     _elbo(lambda lg, x: F.binary_cross_entropy_with_logits(lg, x, reduction="none")
+           .flatten(1).sum(1)), "elbo.recon_per_image"),
+    ("loss detached", _elbo(combine=lambda r, k, b: (r + b * k).detach()), "elbo.detached"),
+]
+
+WARMUP_WRONG = [
+    ("divides by T+1", lambda s, w, m=1.0: m * min(1.0, s / (w + 1)), "warmup.off_by_one_late"),
+    ("divides by T-1", lambda s, w, m=1.0: m * min(1.0, s / (w - 1)), "warmup.off_by_one_early"),
+    ("step + 1", lambda s, w, m=1.0: m * min(1.0, (s + 1) / w), "warmup.starts_above_zero"),
+    ("not clamped", lambda s, w, m=1.0: m * s / w, "warmup.not_clamped"),
+    ("clamped at 1", lambda s, w, m=1.0: min(1.0, m * s / w), "warmup.clamped_at_one"),
+    ("clamp only", lambda s, w, m=1.0: min(m, s / w), "warmup.slope_ignores_beta_max"),
+    ("no beta_max", lambda s, w, m=1.0: min(1.0, s / w), "warmup.ignores_beta_max"),
+    ("integer division", lambda s, w, m=1.0: m * min(1, s // w), "warmup.integer_division"),
+    ("decreasing", lambda s, w, m=1.0: m * max(0.0, 1 - s / w), "warmup.decreasing"),
+]
+
+
+def _warmup(s, w, m=1.0):
+    return m * min(1.0, s / w)
+
+
+def _train_step(beta_fn=_warmup, order="normal", combine=None, returns="item"):
+    def train_step(model, optimizer, x, step, warmup_steps):
+        beta = beta_fn(step, warmup_steps)
+        if order not in ("no_zero_grad", "stale_step_first"):
+            optimizer.zero_grad()
+        logits, mu, logvar = model(x)
+        terms = course_elbo(logits, x, mu, logvar, beta)
+        loss = combine(terms, beta) if combine else terms.loss
+        if order in ("step_first", "stale_step_first"):
+            optimizer.step()
+            optimizer.zero_grad()
+            loss.backward()
+        else:
+            loss.backward()
+            if order != "no_step":
+                optimizer.step()
+        return (loss if returns == "tensor" else loss.item()), beta
+    return train_step
+
+
+TRAIN_WRONG = [
+    ("no zero_grad", _train_step(order="no_zero_grad"), "train.no_zero_grad"),
+    ("no optimizer.step", _train_step(order="no_step"), "train.no_update"),
+    ("step before backward", _train_step(order="step_first"), "train.no_update"),
+    ("stale step before backward", _train_step(order="stale_step_first"),
+     "train.step_before_backward"),
+    ("beta = 1", _train_step(beta_fn=lambda s, w: 1.0), "train.beta_ignored"),
+    ("beta of the next step", _train_step(beta_fn=lambda s, w: _warmup(s + 1, w)),
+     "train.beta_next_step"),
+    ("beta on recon", _train_step(combine=lambda t, b: b * t.recon + t.kl),
+     "train.beta_on_recon"),
+    ("recon only", _train_step(combine=lambda t, b: t.recon), "train.kl_missing"),
+    ("returns the tensor", _train_step(returns="tensor"), "train.returns_tensor"),
+]
+
+
+def _count(values, t):
+    return int((values > t).sum())
+
+
+AU_WRONG = [
+    ("variance over dim 1", lambda mu, lv, t=0.01: _count(mu.var(1), t), "au.wrong_axis"),
+    ("variance of logvar", lambda mu, lv, t=0.01: _count(lv.var(0), t), "au.used_logvar"),
+    ("posterior variance", lambda mu, lv, t=0.01: _count(lv.exp().mean(0), t),
+     "au.used_posterior_variance"),
+    ("std", lambda mu, lv, t=0.01: _count(mu.std(0), t), "au.std_not_variance"),
+    ("mean", lambda mu, lv, t=0.01: _count(mu.mean(0).abs(), t), "au.mean_not_variance"),
+    ("inactive", lambda mu, lv, t=0.01: int((mu.var(0) <= t).sum()), "au.counted_inactive"),
+    ("mask", lambda mu, lv, t=0.01: mu.var(0) > t, "au.returns_mask"),
+    ("fraction", lambda mu, lv, t=0.01: (mu.var(0) > t).float().mean().item(), "au.fraction"),
+    ("fixed threshold", lambda mu, lv, t=0.01: _count(mu.var(0), 0.01), "au.threshold_ignored"),
+    ("in place", lambda mu, lv, t=0.01: _count(mu.sub_(mu.mean(0)).var(0), t),
+     "inputs.modified_in_place"),
+]
+
+
+def _top2(mi, dim=0, descending=True):
+    return mi.sort(dim=dim, descending=descending).values
+
+
+MIG_WRONG = [
+    ("no entropy", lambda mi, h: (_top2(mi)[0] - _top2(mi)[1]).mean(), "mig.not_normalised"),
+    ("largest only", lambda mi, h: (mi.max(0).values / h).mean(), "mig.no_runner_up"),
+    ("gap to smallest", lambda mi, h: ((mi.max(0).values - mi.min(0).values) / h).mean(),
+     "mig.gap_to_smallest"),
+    ("first two latents", lambda mi, h: ((mi[0] - mi[1]).abs() / h).mean(),
+     "mig.first_two_latents"),
+    ("ascending", lambda mi, h: ((_top2(mi, descending=False)[0]
+                                  - _top2(mi, descending=False)[1]) / h).mean(),
+     "mig.ascending_sort"),
+    ("sum", lambda mi, h: ((_top2(mi)[0] - _top2(mi)[1]) / h).sum(), "mig.sum_over_factors"),
+    ("wrong axis", lambda mi, h: (_top2(mi, 1)[:, 0] - _top2(mi, 1)[:, 1]).mean(),
+     "mig.wrong_axis"),
+    ("per factor", lambda mi, h: (_top2(mi)[0] - _top2(mi)[1]) / h, "mig.per_factor"),
+]
+
+
+def _line(a, b, t):
+    return (1 - t[:, None]) * a + t[:, None] * b
+
+
+INTERP_WRONG = [
+    ("swapped", lambda a, b, n: _line(b, a, torch.linspace(0, 1, n)),
+     "interp.endpoints_swapped"),
+    ("no endpoints", lambda a, b, n: _line(a, b, torch.linspace(0, 1, n + 2)[1:-1]),
+     "interp.endpoints_excluded"),
+    ("like arange", lambda a, b, n: _line(a, b, torch.arange(n) / n), "interp.end_excluded"),
+    ("starts late", lambda a, b, n: _line(a, b, torch.arange(1, n + 1) / n),
+     "interp.start_excluded"),
+    ("weights", lambda a, b, n: a + torch.linspace(0, 1, n)[:, None] * b,
+     "interp.weights_not_summing_to_one"),
+    ("transposed", lambda a, b, n: _line(a, b, torch.linspace(0, 1, n)).T, "interp.transposed"),
+    ("one too many", lambda a, b, n: _line(a, b, torch.linspace(0, 1, n + 1)),
+     "interp.wrong_count"),
+]
+
+WRONG = ([("reparameterize", *w) for w in REPARAM_WRONG]
+         + [("kl_divergence", *w) for w in KL_WRONG]
+         + [("elbo_loss", *w) for w in ELBO_WRONG]
+         + [("linear_warmup", *w) for w in WARMUP_WRONG]
+         + [("train_step", *w) for w in TRAIN_WRONG]
+         + [("active_units", *w) for w in AU_WRONG]
+         + [("mig", *w) for w in MIG_WRONG]
+         + [("interpolate", *w) for w in INTERP_WRONG])
+
+
+@pytest.mark.parametrize("name, label, fn, code", WRONG,
+                         ids=[f"{w[0]}-{w[1]}" for w in WRONG])
+def test_known_mistake_gets_its_diagnosis(name, label, fn, code):
+    result = run(name, fn)
+    assert (result.status, result.code) == (MISTAKE, code), result.marker()
+    assert len(result.message) > 30  # an explanation, not just a code
+
+
+def test_every_named_mistake_is_exercised_by_a_wrong_implementation():
+    source = (COURSE_ROOT / "vae_course" / "checks.py").read_text()
+    named = set(re.findall(r'"((?:reparam|kl|elbo|warmup|train|au|mig|interp)\.[a-z_]+)"',
+                           source))
+    tested = {part for *_, code in WRONG for part in code.split("+")}
+    assert named - tested == set(), f"no wrong implementation triggers {named - tested}"
+
+
+# ------------------------------------------------------------------ other correct answers
+
+ALSO_CORRECT = [
+    ("reparameterize", lambda m, lv: torch.distributions.Normal(m, _std(lv)).rsample()),
+    ("kl_divergence", lambda m, lv: torch.distributions.kl_divergence(
+        torch.distributions.Normal(m, _std(lv)),
+        torch.distributions.Normal(torch.zeros_like(m), torch.ones_like(m))).sum(1).mean()),
+    ("elbo_loss", _elbo(lambda lg, x: F.binary_cross_entropy(torch.sigmoid(lg), x,
+                                                             reduction="sum") / len(x))),
+    ("linear_warmup", lambda s, w, m=1.0: torch.tensor(m * min(1.0, s / w))),
+    ("active_units", lambda mu, lv, t=0.01: (mu.var(0) > t).sum()),
+    ("mig", lambda mi, h: float(((_top2(mi)[0] - _top2(mi)[1]) / h).mean())),
+    ("interpolate", lambda a, b, n: torch.stack([a + (b - a) * i / (n - 1) for i in range(n)])),
+]
+
+
+@pytest.mark.parametrize("name, fn", ALSO_CORRECT, ids=[c[0] for c in ALSO_CORRECT])
+def test_other_correct_implementations_pass(name, fn):
+    result = run(name, fn)
+    assert result.status == PASS, result.marker()
+
+
+# ------------------------------------------------------------------ malformed learner code
+
+def _returns_none(*args, **kwargs):
+    return None
+
+
+def _raises(*args, **kwargs):
+    raise ValueError("something odd")
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_none_gets_a_clear_message(name):
+    result = run(name, _returns_none)
+    assert result.status == FAIL
+    assert "None" in result.message
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_an_exception_becomes_feedback(name):
+    result = run(name, _raises)
+    assert result.status == FAIL
+    assert "raised ValueError: something odd" in result.message
+    assert "_raises" in result.message  # where it happened
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_not_a_function(name):
+    result = run(name, 42)
+    assert result.status == FAIL and "pass the function itself" in result.message
+
+
+MALFORMED = [
+    ("reparameterize", lambda m, lv: (m + _std(lv) * torch.randn_like(m)).sum(1), "shape"),
+    ("reparameterize", lambda m, lv: (m + _std(lv) * torch.randn_like(m)).long(), "dtype"),
+    ("reparameterize", lambda m, lv: (m + _std(lv) * torch.randn_like(m)).detach().numpy(),
+     "NumPy"),
+    ("reparameterize", lambda m, lv: m + torch.exp(1000 * lv) * torch.randn_like(m), "NaN"),
+    ("kl_divergence", lambda m, lv: _kl(m, lv).item(), "Python float"),
+    ("kl_divergence", lambda m, lv: _kl(m, lv).reshape(1), "shape"),
+    ("elbo_loss", lambda lg, x, m, lv, beta=1.0: _recon(lg, x) + beta * _kl(m, lv), "three"),
+    ("linear_warmup", lambda s, w, m=1.0: "0.5", "number"),
+    ("train_step", lambda model, opt, x, s, w: 0.0, "(loss, beta)"),
+    ("active_units", lambda mu, lv, t=0.01: 2.5, "whole number"),
+    ("mig", lambda mi, h: torch.zeros(7), "shape"),
+    ("interpolate", lambda a, b, n: [a, b], "torch.stack"),
+    ("interpolate", lambda a, b, n: _line(a, b, torch.linspace(0, 1, n)).int(), "dtype"),
+]
+
+
+@pytest.mark.parametrize("name, fn, expected", MALFORMED,
+                         ids=[f"{m[0]}-{m[2]}" for m in MALFORMED])
+def test_malformed_results_say_what_was_expected(name, fn, expected):
+    result = run(name, fn)
+    assert result.status == FAIL, result.marker()
+    assert expected in result.message
+
+
+def test_torch_not_implemented_is_not_mistaken_for_a_stub():
+    def uses_unsupported(m, lv):
+        raise NotImplementedError  # stands in for a learner stub
+
+    assert run("reparameterize", uses_unsupported).status == TODO
+
+    def torch_raises(m, lv):
+        return torch.nn.Module()(m)  # a module without forward: PyTorch raises it
+
+    result = run("reparameterize", torch_raises)
+    assert result.status == FAIL
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def test_rendering_marker_and_html():
+    ok = run("linear_warmup", _warmup)
+    todo = run("linear_warmup", load_functions("04_annealing", stub=True)["linear_warmup"])
+    bad = run("linear_warmup", WARMUP_WRONG[0][1])
+    assert ok.marker().startswith("[check] linear_warmup: PASS — ")
+    assert todo.marker().startswith("[check] linear_warmup: NOT IMPLEMENTED — ")
+    assert bad.marker().startswith("[check] linear_warmup: MISTAKE (warmup.off_by_one_late) — ")
+    assert "#2e7d32" in ok._repr_html_()  # green
+    assert "#ef6c00" in todo._repr_html_()  # orange
+    assert "#c62828" in bad._repr_html_()  # red
+    # the message is shown, and it is escaped
+    assert "&lt;" in checks.CheckResult("x", FAIL, "a < b")._repr_html_()
+
+
+def test_reference_code_is_not_shown():
+    """Whatever a learner gets back contains no line of the course's reference code."""
+    import inspect
+
+    from vae_course import losses, schedules
+
+    reference = {line.strip() for mod in (losses, schedules)
+                 for line in inspect.getsource(mod).splitlines()
+                 if "return" in line and len(line.strip()) > 15}
+    for name, label, fn, code in WRONG:
+        result = run(name, fn)
+        for line in reference:
+            assert line not in result.message
+
+
+def test_show_prints_the_marker_outside_a_notebook(capsys):
+    result = checks.check_interpolate(_returns_none)  # show=True by default
+    out = capsys.readouterr().out
+    assert out.strip() == result.marker()
+    assert result._shown
+
+
+def test_checks_leave_the_global_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    run("reparameterize", lambda m, lv: m + _std(lv) * torch.randn_like(m))
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_kl_mistake_factors_are_exact():
+    """The candidates behind the diagnoses really are what their names say."""
+    mu, logvar = checks._kl_inputs()
+    candidates = {"+".join(c): v for c, _, v in checks._kl_candidates(mu, logvar)}
+    ref = candidates[""]
+    assert math.isclose(candidates["kl.missing_half"], 2 * ref, rel_tol=1e-12)
+    assert math.isclose(candidates["kl.wrong_sign"], -ref, rel_tol=1e-12)
+    assert math.isclose(candidates["kl.mean_over_latent"], ref / mu.shape[1], rel_tol=1e-12)
+    assert math.isclose(candidates["kl.sum_over_batch"], ref * mu.shape[0], rel_tol=1e-12)
+    expected = torch.distributions.kl_divergence(
+        torch.distributions.Normal(mu.double(), torch.exp(0.5 * logvar.double())),
+        torch.distributions.Normal(0.0, 1.0)).sum(1).mean()
+    assert math.isclose(ref, expected.item(), rel_tol=1e-10)

@@ -1,0 +1,77 @@
+"""The generated exercise notebooks, run with their stubs in place.
+
+Every error they raise must be a stub's own ``NotImplementedError`` (no NameError from a cell
+that depended on a stub, no crash inside a check), and every check cell must answer
+"not implemented yet" — that is what a learner sees before writing any code.
+"""
+
+import ast
+
+import jupytext
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from vae_course.build import BEGIN, stub_solutions
+from vae_course.checker import _kernel_manager, expected_checks, parse_results
+from vae_course.checks import TODO
+from vae_course.paths import COURSE_ROOT
+
+EXERCISES = sorted((COURSE_ROOT / "exercises").glob("*.ipynb"))
+SOLUTIONS = sorted((COURSE_ROOT / "solutions").glob("*.py"))
+
+
+def stub_hints(nb):
+    """The messages of every `raise NotImplementedError(...)` stub in a notebook."""
+    hints = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) \
+                    and getattr(node.exc.func, "id", None) == "NotImplementedError":
+                hints.add(ast.literal_eval(node.exc.args[0]))
+    return hints
+
+
+def test_there_is_one_exercise_per_solution():
+    assert SOLUTIONS, "no solutions found"
+    assert [p.stem for p in EXERCISES] == [p.stem for p in SOLUTIONS]
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
+def test_solution_cells_are_stubbed_and_each_has_a_check(solution):
+    nb = jupytext.read(solution, fmt="py:percent")
+    exercise = nbformat.read(COURSE_ROOT / "exercises" / f"{solution.stem}.ipynb", as_version=4)
+    solution_cells = [c.source for c in nb.cells if c.cell_type == "code" and BEGIN in c.source]
+    assert solution_cells, f"{solution.name} has nothing to implement"
+    text = "\n".join(c.source for c in exercise.cells)
+    assert BEGIN not in text
+    for source in solution_cells:
+        assert stub_solutions(source) in text
+    assert expected_checks(exercise), f"{solution.name} calls no check"
+    assert len(stub_hints(exercise)) == len(solution_cells)  # one distinct hint per stub
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and "notebooks/" in first.source, \
+        "the introduction must point to its lecture"
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=[p.stem for p in EXERCISES])
+def test_exercise_runs_with_stubs_and_only_stubs_raise(path):
+    nb = nbformat.read(path, as_version=4)
+    hints = stub_hints(nb)
+    client = NotebookClient(nb, timeout=300, allow_errors=True, kernel_name="python3",
+                            km=_kernel_manager("python3"),
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    errors = [(i, out) for i, cell in enumerate(nb.cells) for out in cell.get("outputs", [])
+              if out.output_type == "error"]
+    for index, error in errors:
+        assert error.ename == "NotImplementedError" and error.evalue in hints, \
+            f"cell {index + 1} raised {error.ename}: {error.evalue}"
+    results = parse_results(nb)
+    names = expected_checks(nb)
+    assert names and set(results) == set(names), f"checks that did not report: " \
+                                                 f"{set(names) - set(results)}"
+    for name, (status, code, message) in results.items():
+        assert status == TODO, f"{name}: {status} {code} {message}"
