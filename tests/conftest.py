@@ -41,6 +41,12 @@ def chromium_path():
 
 
 @pytest.fixture(scope="session")
+def chromium_args():
+    """Launch arguments for Chromium in a container: no sandbox, GPU, sync or updates."""
+    return list(CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="session")
 def artifacts_dir():
     """test-artifacts/ at the top of the checkout (gitignored): screenshots and the like."""
     path = COURSE_ROOT / "test-artifacts"

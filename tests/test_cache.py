@@ -153,3 +153,40 @@ def test_checkpoint_round_trip_keeps_weights_and_extra(tmp_path):
     assert load_checkpoint(fresh, path) == {"test_nelbo": 99.0}
     assert torch.equal(weights(fresh), weights(model))
     assert os.listdir(tmp_path / "sub") == ["m.pt"]
+
+
+# ---------------------------------------------------------------- vae-course prepare
+
+
+def test_prepare_lists_the_course_models_without_training(capsys, monkeypatch):
+    from vae_course import cli, zoo
+
+    labels = [label for label, _ in cli.course_models()]
+    functions = [make for _, make in cli.course_models()]
+    for needed in (zoo.digit_ruler, zoo.autoencoder, zoo.vae):
+        assert needed in functions
+    if hasattr(zoo, "sprites_vae"):
+        assert any("sprites" in label for label in labels)
+    monkeypatch.setattr(zoo, "vae", lambda *a, **k: pytest.fail("--list must not train"))
+    assert cli.main(["prepare", "--list"]) == 0
+    assert capsys.readouterr().out.splitlines() == labels
+
+
+def test_prepare_trains_each_model_and_reports_failures(capsys, monkeypatch):
+    from vae_course import cli
+
+    calls = []
+
+    def broken():
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(cli, "course_models", lambda: [
+        ("first", lambda: calls.append("first")), ("broken", broken),
+        ("last", lambda: calls.append("last"))])
+    assert cli.main(["prepare"]) == 1
+    captured = capsys.readouterr()
+    assert calls == ["first", "last"]  # a failure does not stop the others
+    assert "[1/3] first: ready" in captured.out and "[3/3] last: ready" in captured.out
+    assert "broken: FAILED (RuntimeError: out of memory)" in captured.err
+    monkeypatch.setattr(cli, "course_models", lambda: [("only", lambda: None)])
+    assert cli.main(["prepare"]) == 0

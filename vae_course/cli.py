@@ -74,11 +74,16 @@ def course_models():
     from . import zoo
 
     models = [("digit ruler (classifier that scores generated digits)", zoo.digit_ruler),
-              ("autoencoder, 2-D latent (notebook 01)", zoo.autoencoder),
-              ("VAE, 2-D latent (notebooks 02, 06, 08)", zoo.vae)]
+              ("autoencoder, 2-D latent (notebooks 01, 06)", zoo.autoencoder),
+              ("VAE, 2-D latent (notebooks 02, 03, 06, 08)", zoo.vae),
+              ("VAE, 16-D latent, 1,500 steps (notebook 06)",
+               lambda: zoo.vae(latent_dim=16, steps=1500))]
+    for d in (2, 8, 32):
+        models.append((f"VAE, {d}-D latent, 1,000 steps (notebook 09)",
+                       lambda d=d: zoo.vae(latent_dim=d, steps=1000)))
     sprites_vae = getattr(zoo, "sprites_vae", None)
     if sprites_vae is not None:
-        for beta in getattr(zoo, "SPRITES_BETAS", (1.0, 4.0, 16.0)):
+        for beta in getattr(zoo, "SPRITES_BETAS", (1.0, 4.0, 10.0)):
             models.append((f"sprites β-VAE, β = {beta:g} (notebooks 05, 08)",
                            lambda beta=beta: sprites_vae(beta)))
     return models

@@ -108,22 +108,27 @@ def asset_sources():
 
 
 def copy_assets(out_dir):
-    """Copy reveal.js (dist + notes plugin) and MathJax into ``out_dir``; return the folders."""
+    """Copy reveal.js (dist + notes plugin) and MathJax into ``out_dir``; return the folders.
+
+    A copy that already came from the same installed package is left alone."""
     out_dir = Path(out_dir)
     sources = asset_sources()
     copied = {}
     for key, source in sources.items():
         target = out_dir / ASSET_DIRS[key]
-        parts = ("dist", "plugin/notes", "LICENSE") if key == "reveal" else (".",)
-        for part in parts:
-            src = source / part
-            dst = target / part
-            if src.is_dir():
-                shutil.copytree(src, dst, dirs_exist_ok=True,
-                                ignore=shutil.ignore_patterns("*.map", "*.scss"))
-            elif src.is_file():
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, dst)
+        stamp = target / ".copied-from"
+        origin = f"{source} {source.stat().st_mtime_ns}"
+        if not (stamp.is_file() and stamp.read_text() == origin):
+            parts = ("dist", "plugin/notes", "LICENSE") if key == "reveal" else (".",)
+            for part in parts:
+                src, dst = source / part, target / part
+                if src.is_dir():
+                    shutil.copytree(src, dst, dirs_exist_ok=True,
+                                    ignore=shutil.ignore_patterns("*.map", "*.scss"))
+                elif src.is_file():
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(src, dst)
+            stamp.write_text(origin)
         copied[key] = target
     return copied
 
