@@ -19,7 +19,8 @@ def digit_ruler(steps=400, seed=0, data=None):
     Returns ``(classifier, test_accuracy)``.
     """
     data = data or load_mnist(quiet=True)
-    config = {"steps": steps, "seed": seed, "data": data.source, "n": len(data.x_train)}
+    config = {"steps": steps, "seed": seed, "data": data.source, "n": len(data.x_train),
+              "features": 64}
 
     def train(model):
         trained = train_classifier(data.x_train, data.y_train, steps=steps, seed=seed)
@@ -34,15 +35,18 @@ def autoencoder(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, s
                 data=None):
     """The plain autoencoder of notebook 01 (MLP, BCE reconstruction).
 
-    Returns ``(model, extra)`` where extra holds the held-out reconstruction loss."""
+    Returns ``(model, extra)``: extra holds the held-out reconstruction loss ("test_recon"),
+    the training time ("seconds") and the training history as a dict ("history";
+    ``History(**extra["history"])`` rebuilds it for ``plot_history``)."""
     data = data or load_mnist(quiet=True)
     config = {"latent_dim": latent_dim, "hidden": hidden, "steps": steps, "batch": batch_size,
-              "lr": lr, "seed": seed, "data": data.source, "n": len(data.x_train)}
+              "lr": lr, "seed": seed, "data": data.source, "n": len(data.x_train), "stored": 2}
 
     def train(model):
         history = fit(model, data.x_train, data.x_test, steps=steps, batch_size=batch_size,
                       lr=lr, seed=seed, device="cpu", desc="autoencoder")
-        return {"test_recon": history.test_nelbo[-1], "seconds": history.seconds}
+        return {"test_recon": history.test_nelbo[-1], "seconds": history.seconds,
+                "history": history.as_dict()}
 
     model, extra, _ = train_or_load(
         "ae", config, lambda: Autoencoder(latent_dim, hidden), train)
@@ -53,17 +57,84 @@ def vae(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, beta=1.0,
         seed=0, data=None):
     """A VAE trained with the course's recipe (constant β; MLP or conv).
 
-    Returns ``(model, extra)`` where extra holds the held-out −ELBO in nats per image."""
+    Returns ``(model, extra)``: extra holds the held-out −ELBO in nats per image
+    ("test_nelbo"), the training time ("seconds") and the training history ("history")."""
     data = data or load_mnist(quiet=True)
     config = {"latent_dim": latent_dim, "hidden": hidden, "steps": steps, "batch": batch_size,
               "lr": lr, "beta": beta, "arch": arch, "seed": seed, "data": data.source,
-              "n": len(data.x_train)}
+              "n": len(data.x_train), "stored": 2}
 
     def train(model):
         history = fit(model, data.x_train, data.x_test, steps=steps, batch_size=batch_size,
                       lr=lr, beta=beta, seed=seed, device="cpu", desc="VAE")
-        return {"test_nelbo": evaluate(model, data.x_test), "seconds": history.seconds}
+        return {"test_nelbo": evaluate(model, data.x_test), "seconds": history.seconds,
+                "history": history.as_dict()}
 
     model, extra, _ = train_or_load(
         "vae", config, lambda: VAE(latent_dim, hidden, arch=arch), train)
     return model, extra
+
+
+# --- Notebook 05: β-VAEs on the sprites --------------------------------------------------------
+
+SPRITES_RECIPE = {"latent_dim": 8, "hidden": 256, "arch": "mlp", "batch_size": 128, "lr": 2e-3,
+                  "steps": 2000}
+
+
+def sprites_recipe():
+    """The β-VAE recipe of notebook 05 (a copy): a small MLP VAE, Adam, a budget in steps."""
+    return dict(SPRITES_RECIPE)
+
+
+def sprites_vae(beta, seed=0, steps=None, latent_dim=None, hidden=None, batch_size=None,
+                lr=None, sprites=None, device=None, progress=True):
+    """A β-VAE trained on the sprites with notebook 05's recipe (``sprites_recipe()``), cached.
+
+    The β explorer widget calls this with the same β and gets the notebook's model back
+    without training. Any argument left as None takes the recipe's value.
+
+    Returns ``(model, extra)``, the model on the CPU in eval mode; extra holds, measured on the
+    whole sprite set: "recon" and "kl" (nats per image, one z sample per image, seeded), "mig"
+    and "mig_per_factor" (on the posterior means), "kl_per_dim", "seconds" (training time) and
+    "history" (``History(**extra["history"])`` rebuilds it).
+    """
+    import torch
+
+    from .device import seed_everything
+    from .losses import elbo_loss, kl_per_dimension
+    from .metrics import encode_all, mig
+    from .sprites import make_sprites
+
+    recipe = sprites_recipe()
+    for key, value in (("steps", steps), ("latent_dim", latent_dim), ("hidden", hidden),
+                       ("batch_size", batch_size), ("lr", lr)):
+        if value is not None:
+            recipe[key] = value
+    sprites = sprites if sprites is not None else make_sprites()
+    x = sprites.images
+    config = {**recipe, "beta": float(beta), "seed": seed, "sprites": repr(sprites),
+              "sprite_pixels": int(x.sum().item()), "stored": 1}
+
+    def make_model():
+        seed_everything(seed)  # the initial weights depend on the seed only
+        return VAE(recipe["latent_dim"], recipe["hidden"], image_shape=tuple(x.shape[1:]),
+                   arch=recipe["arch"])
+
+    def train(model):
+        history = fit(model, x, steps=recipe["steps"], batch_size=recipe["batch_size"],
+                      lr=recipe["lr"], beta=beta, seed=seed, device=device, progress=progress,
+                      desc=f"β-VAE, β={beta:g}")
+        model.cpu().eval()
+        mu, logvar = encode_all(model, x)
+        with torch.no_grad(), torch.random.fork_rng():
+            torch.manual_seed(seed)
+            logits = model.decode(model.reparameterize(mu, logvar))
+            terms = elbo_loss(logits, x, mu, logvar, beta=1.0)
+        score, gaps = mig(mu, sprites.factors, return_per_factor=True)
+        return {"recon": terms.recon.item(), "kl": terms.kl.item(), "mig": score,
+                "mig_per_factor": [float(g) for g in gaps],
+                "kl_per_dim": kl_per_dimension(mu, logvar).tolist(),
+                "seconds": history.seconds, "history": history.as_dict()}
+
+    model, extra, _ = train_or_load("sprites-vae", config, make_model, train)
+    return model.cpu().eval(), extra
