@@ -14,7 +14,8 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vae_course import cache, classifier, data, losses, models, plots, schedules, train
+from vae_course import (anomaly, cache, classifier, data, latent, losses, metrics, models, plots,
+                        schedules, train)
 from vae_course.validate import check_values, describe
 
 SETTINGS = settings(max_examples=60, deadline=None,
@@ -197,6 +198,54 @@ BAD_INPUTS = [
     ("evaluate-batch", "batch_size", lambda: train.evaluate(tiny(), X, batch_size=0)),
     ("evaluate-beta", "beta", lambda: train.evaluate(tiny(), X, beta=-1)),
     ("evaluate-model", "model", lambda: train.evaluate(torch.nn.Linear(2, 2), X)),
+    # --- metrics ----------------------------------------------------------------------------
+    ("activity-1d", "mu", lambda: metrics.latent_activity(MU[0])),
+    ("activity-one-row", "mu", lambda: metrics.latent_activity(MU[:1])),
+    ("activity-nan", "mu", lambda: metrics.latent_activity(with_nan(MU, 4))),
+    ("activity-list", "mu", lambda: metrics.latent_activity(MU.tolist())),
+    ("activity-int", "mu", lambda: metrics.latent_activity(MU.long())),
+    ("active-threshold-neg", "threshold", lambda: metrics.active_units(MU, threshold=-0.1)),
+    ("active-threshold-str", "threshold", lambda: metrics.active_units(MU, threshold="0.01")),
+    ("active-inf", "mu", lambda: metrics.active_units(with_inf(MU))),
+    ("encode-all-model", "model", lambda: metrics.encode_all(torch.nn.Linear(2, 2), X)),
+    ("encode-all-empty", "x", lambda: metrics.encode_all(TINY_VAE, X[:0])),
+    ("encode-all-batch", "batch_size", lambda: metrics.encode_all(TINY_VAE, X, batch_size=0)),
+    ("encode-all-shape", "x", lambda: metrics.encode_all(TINY_VAE, torch.rand(3, 1, 7, 7))),
+    ("auroc-one-class", "labels", lambda: metrics.auroc([0.1, 0.2, 0.3], [0, 0, 0])),
+    ("auroc-labels-range", "labels", lambda: metrics.auroc([0.1, 0.2, 0.3], [0, 1, 2])),
+    ("auroc-labels-len", "labels", lambda: metrics.auroc([0.1, 0.2, 0.3], [0, 1])),
+    ("auroc-scores-nan", "scores", lambda: metrics.auroc([0.1, float("nan")], [0, 1])),
+    ("auroc-scores-2d", "scores", lambda: metrics.auroc(torch.rand(2, 2), [0, 1])),
+    ("auroc-scores-empty", "scores", lambda: metrics.auroc([], [])),
+    ("auroc-scores-str", "scores", lambda: metrics.auroc("high", [0, 1])),
+    ("roc-one-class", "labels", lambda: metrics.roc_curve([0.1, 0.2], [1, 1])),
+    ("roc-scores-inf", "scores", lambda: metrics.roc_curve([0.1, float("inf")], [0, 1])),
+    # --- anomaly scores and latent-space walks ---------------------------------------------
+    ("anomaly-x-flat", "x", lambda: anomaly.reconstruction_error(TINY_VAE, X.flatten(1))),
+    ("anomaly-x-empty", "x", lambda: anomaly.reconstruction_error(TINY_VAE, X[:0])),
+    ("anomaly-x-int", "x", lambda: anomaly.negative_elbo(TINY_VAE, X.long())),
+    ("anomaly-x-range", "x", lambda: anomaly.reconstruction_error(TINY_VAE, X * 9)),
+    ("anomaly-model", "model", lambda: anomaly.reconstruction_error("vae", X)),
+    ("anomaly-batch", "batch_size",
+     lambda: anomaly.reconstruction_error(TINY_VAE, X, batch_size=0)),
+    ("anomaly-samples", "samples", lambda: anomaly.negative_elbo(TINY_VAE, X, samples=0)),
+    ("lerp-nan", "a", lambda: latent.lerp(with_nan(MU[0]), MU[1], 5)),
+    ("lerp-empty-t", "t", lambda: latent.lerp(MU[0], MU[1], [])),
+    ("lerp-t-nan", "t", lambda: latent.lerp(MU[0], MU[1], [0.0, float("nan")])),
+    ("lerp-t-str", "t", lambda: latent.lerp(MU[0], MU[1], "ab")),
+    ("slerp-b-inf", "b", lambda: latent.slerp(MU[0], with_inf(MU[1]), 5)),
+    ("lerp-steps-1", "steps", lambda: latent.lerp(MU[0], MU[1], 1)),
+    ("interpolate-method", "method", lambda: latent.interpolate(MU[0], MU[1], method="cubic")),
+    ("interpolate-images-shapes", "x1",
+     lambda: latent.interpolate_images(TINY_VAE, X[0], X[1, :, :5])),
+    ("interpolate-images-model", "model", lambda: latent.interpolate_images(None, X[0], X[1])),
+    ("attribute-codes-nan", "codes",
+     lambda: latent.attribute_vector(with_nan(MU), torch.tensor([0, 1, 0, 1]))),
+    ("attribute-mask", "has_attribute",
+     lambda: latent.attribute_vector(MU, torch.tensor([0, 2, 0, 1]))),
+    ("apply-strength-nan", "strengths",
+     lambda: latent.apply_attribute(MU, MU[0], float("nan"))),
+    ("apply-vector", "vector", lambda: latent.apply_attribute(MU, MU[0, :2], 1.0)),
     # --- classifier -------------------------------------------------------------------------
     ("ruler-train-shape", "x",
      lambda: classifier.train_classifier(torch.rand(5, 1, 32, 32), GOOD_LABELS, steps=1)),
@@ -437,3 +486,114 @@ def test_schedule_arguments_are_accepted_exactly_when_valid(value):
     else:
         with pytest.raises(ValueError, match="^warmup_steps"):
             schedules.LinearWarmup(value)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_active_units_and_activity_keep_their_properties(data):
+    shape = data.draw(st.tuples(st.integers(2, 30), st.integers(1, 6)))
+    mu = data.draw(tensors(st.just(shape), -3, 3))
+    activity = metrics.latent_activity(mu)
+    assert activity.shape == (shape[1],) and bool((activity >= 0).all())
+    threshold = data.draw(st.floats(0, 2))
+    n = metrics.active_units(mu, threshold)
+    assert 0 <= n <= shape[1] and n == int((activity > threshold).sum())
+    # shifting every code by a constant changes no variance; a dimension made constant is inactive
+    assert torch.allclose(metrics.latent_activity(mu + 5), activity, atol=1e-3)
+    flat = mu.clone()
+    flat[:, 0] = 0.7
+    assert metrics.latent_activity(flat)[0] < 1e-10  # zero up to rounding
+
+
+@SETTINGS
+@given(data=st.data())
+def test_auroc_keeps_its_properties(data):
+    n = data.draw(st.integers(2, 40))
+    labels = data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)
+                       .filter(lambda v: 0 < sum(v) < len(v)))
+    scores = np.array(data.draw(st.lists(st.floats(-1e3, 1e3), min_size=n, max_size=n)))
+    value = metrics.auroc(scores, labels)
+    assert 0 <= value <= 1
+    assert abs(metrics.auroc(-scores, labels) - (1 - value)) < 1e-9  # flipping the sign
+    assert metrics.auroc(np.array(labels, float), labels) == 1.0  # labels as scores: perfect
+    fpr, tpr = metrics.roc_curve(scores, torch.tensor(labels))
+    assert fpr[0] == 0 and tpr[-1] == 1 and np.all(np.diff(fpr) >= 0)
+    trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy 1.x has only trapz
+    assert abs(trapezoid(tpr, fpr) - value) < 1e-9
+
+
+@SETTINGS
+@given(data=st.data())
+def test_any_nan_in_codes_or_scores_is_named(data):
+    n = data.draw(st.integers(2, 20))
+    mu = torch.randn(n, 3)
+    mu.view(-1)[data.draw(st.integers(0, 3 * n - 1))] = data.draw(
+        st.sampled_from([float("nan"), float("inf"), -float("inf")]))
+    with pytest.raises(ValueError, match="^mu"):
+        metrics.active_units(mu)
+    scores = np.linspace(0, 1, n)
+    scores[data.draw(st.integers(0, n - 1))] = float("nan")
+    with pytest.raises(ValueError, match="^scores"):
+        metrics.auroc(scores, np.arange(n) % 2)
+
+
+# --- the exercise checks (vae_course.checks) never raise on bad learner code ----------------------
+
+def garbage_values():
+    """Things a half-finished exercise function might return."""
+    shapes = st.lists(st.integers(0, 4), min_size=0, max_size=3).map(tuple)
+    dtypes = st.sampled_from([torch.float32, torch.float64, torch.int64, torch.bool])
+    tensor = st.tuples(shapes, dtypes, st.sampled_from([0.0, 1.0, float("nan"), float("inf")])) \
+        .map(lambda a: torch.full(a[0], a[2]).to(a[1]) if a[1].is_floating_point
+             else torch.zeros(a[0], dtype=a[1]))
+    simple = st.one_of(st.none(), st.integers(-3, 3), st.floats(allow_nan=True),
+                       st.text(max_size=3), st.just([1, 2]), st.just({"loss": 1}), tensor,
+                       st.just(np.zeros(3)))
+    return st.one_of(simple, st.tuples(simple, simple), st.tuples(simple, simple, simple))
+
+
+def learner_functions():
+    """A learner function that returns garbage, raises, or echoes its input."""
+    errors = st.sampled_from([ValueError, RuntimeError, TypeError, ZeroDivisionError,
+                              IndexError, AttributeError, KeyError, AssertionError])
+
+    def returning(value):
+        return lambda *args, **kwargs: value
+
+    def raising(error):
+        def fn(*args, **kwargs):
+            raise error("boom")
+        return fn
+
+    def echo(*args, **kwargs):
+        return args[0] if args else None
+
+    def echo_nan(*args, **kwargs):
+        return args[0] * float("nan")
+
+    return st.one_of(garbage_values().map(returning), errors.map(raising),
+                     st.sampled_from([echo, echo_nan]))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fn=learner_functions(), name=st.sampled_from(
+    ["reparameterize", "kl_divergence", "elbo_loss", "linear_warmup", "train_step",
+     "active_units", "mig", "interpolate"]))
+def test_checks_turn_any_bad_learner_code_into_feedback(fn, name):
+    checks = pytest.importorskip("vae_course.checks")
+    check = checks.CHECKS.get(name)
+    if check is None:
+        pytest.skip(f"no check named {name} in vae_course.checks")
+    result = check(fn, show=False)  # must not raise
+    assert result.status in (checks.PASS, checks.TODO, checks.MISTAKE, checks.FAIL)
+    assert result.status != checks.PASS, (name, result)  # garbage never passes
+    assert result.message and "Traceback" not in result.message
+    assert checks.MARKER_RE.match(result.marker()), result.marker()
+
+
+@pytest.mark.parametrize("not_a_function", [None, 3, "kl_divergence", torch.zeros(2)])
+def test_checks_explain_a_missing_function(not_a_function):
+    checks = pytest.importorskip("vae_course.checks")
+    for name, check in checks.CHECKS.items():
+        result = check(not_a_function, show=False)
+        assert result.status == checks.FAIL and "pass the function itself" in result.message

@@ -14,6 +14,7 @@ import torch
 
 from .losses import kl_divergence, reconstruction_loss
 from .train import is_vae
+from .validate import check_int, check_module, check_tensor
 
 
 def _batches(model, x, batch_size):
@@ -22,10 +23,14 @@ def _batches(model, x, batch_size):
         yield x[start:start + batch_size].to(device)
 
 
-def _check(x):
+def _check(x, model=None, batch_size=1):
     if not isinstance(x, torch.Tensor) or x.ndim != 4:
         raise ValueError(f"x: expected an image tensor (N, C, H, W), got "
                          f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+    check_tensor("x", x, ndim=4, layout="(N, C, H, W): an image tensor")  # float, not empty
+    if model is not None:
+        check_module("model", model, methods=("encode", "decode"))
+    check_int("batch_size", batch_size, low=1)
 
 
 @torch.no_grad()
@@ -34,7 +39,7 @@ def reconstruction_error(model, x, likelihood="bernoulli", batch_size=1000):
 
     Deterministic: no sampling, so the same image always gets the same score.
     """
-    _check(x)
+    _check(x, model, batch_size)
     was_training = model.training
     model.eval()
     out = []
@@ -54,7 +59,7 @@ def negative_elbo(model, x, samples=1, likelihood="bernoulli", batch_size=1000, 
     """−ELBO per image, in nats: reconstruction with z ~ q(z|x), averaged over ``samples``
     draws, plus the closed-form KL. Shape (N,). Seeded, so the scores repeat.
     """
-    _check(x)
+    _check(x, model, batch_size)
     if not is_vae(model):
         raise TypeError("negative_elbo needs a VAE (a model with encode -> (mu, logvar)); for an "
                         "autoencoder use reconstruction_error")

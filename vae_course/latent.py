@@ -17,6 +17,7 @@ recommended for prior samples; notebook 06 measures whether it matters for encod
 import torch
 
 from .metrics import encode_all
+from .validate import check_module, check_values, fail
 
 
 def _as_codes(z, name):
@@ -25,6 +26,9 @@ def _as_codes(z, name):
         z = z.float()
     if z.ndim != 1:
         raise ValueError(f"{name}: expected one code of shape (D,), got {tuple(z.shape)}")
+    if z.numel() == 0:
+        fail(name, "a code with at least one dimension", "shape (0,)")
+    check_values(finite={name: z})
     return z
 
 
@@ -34,8 +38,16 @@ def _as_steps(t, like):
         if t < 2:
             raise ValueError(f"steps: expected at least 2 points (the two ends), got {t}")
         return torch.linspace(0, 1, t, dtype=like.dtype, device=like.device)
-    t = torch.as_tensor(t, dtype=like.dtype, device=like.device)
-    return t.reshape(-1)
+    try:
+        t = torch.as_tensor(t, dtype=like.dtype, device=like.device)
+    except (TypeError, ValueError, RuntimeError):
+        fail("t", "an int (a number of points) or a sequence of weights", repr(t)[:60],
+             TypeError)
+    t = t.reshape(-1)
+    if t.numel() == 0:
+        fail("t", "at least one interpolation weight", "an empty sequence")
+    check_values(finite={"t": t})
+    return t
 
 
 def lerp(a, b, t):
@@ -97,7 +109,12 @@ def interpolate_images(model, x0, x1, steps=10, method="linear"):
     Uses the posterior mean μ for a VAE (the code itself for an autoencoder).
     Returns images in [0, 1] of shape (steps, C, H, W).
     """
-    x = torch.stack([torch.as_tensor(x0), torch.as_tensor(x1)])
+    check_module("model", model, methods=("encode", "decode"))
+    x0, x1 = torch.as_tensor(x0), torch.as_tensor(x1)
+    if x0.shape != x1.shape:
+        fail("x1", f"an image of the same shape as x0 {tuple(x0.shape)}",
+             f"shape {tuple(x1.shape)}")
+    x = torch.stack([x0, x1])
     codes = encode_all(model, x)
     codes = codes[0] if isinstance(codes, tuple) else codes
     path = interpolate(codes[0], codes[1], steps, method)
@@ -118,11 +135,14 @@ def attribute_vector(codes, has_attribute):
     mask = torch.as_tensor(has_attribute)
     if codes.ndim != 2:
         raise ValueError(f"codes: expected shape (N, D), got {tuple(codes.shape)}")
+    if codes.is_floating_point():
+        check_values(finite={"codes": codes})
     if mask.shape != (len(codes),):
         raise ValueError(f"has_attribute: expected shape ({len(codes)},), got {tuple(mask.shape)}")
     if mask.dtype != torch.bool:
         if not torch.all((mask == 0) | (mask == 1)):
-            raise ValueError("has_attribute: expected booleans or 0/1 values")
+            raise ValueError(f"has_attribute: expected booleans or 0/1 values, got the values "
+                             f"{torch.unique(mask)[:5].tolist()}")
         mask = mask.bool()
     n_with = int(mask.sum())
     if n_with == 0 or n_with == len(mask):
@@ -146,7 +166,11 @@ def apply_attribute(codes, vector, strengths):
     if vector.shape != codes.shape[-1:]:
         raise ValueError(f"vector: expected shape ({codes.shape[-1]},) to match the codes, "
                          f"got {tuple(vector.shape)}")
+    if codes.is_floating_point():
+        check_values(finite={"codes": codes, "vector": vector})
     if isinstance(strengths, (int, float)) and not isinstance(strengths, bool):
+        if strengths != strengths or abs(strengths) == float("inf"):
+            fail("strengths", "finite numbers", repr(strengths))
         return codes + strengths * vector
     alphas = torch.as_tensor(strengths, dtype=codes.dtype, device=codes.device).reshape(-1)
     return codes.unsqueeze(0) + alphas.view(-1, *([1] * codes.ndim)) * vector

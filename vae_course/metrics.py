@@ -6,11 +6,17 @@ Each function has known-answer tests in ``tests/test_metrics.py``.
 import numpy as np
 import torch
 
+from .validate import (check_int, check_module, check_number, check_tensor, check_values,
+                       fail, to_numpy_1d)
+
 
 @torch.no_grad()
 def encode_all(model, x, batch_size=1000):
     """Encode images in batches. Returns ``(mu, logvar)`` for a VAE, codes for an autoencoder,
     always on the CPU."""
+    check_module("model", model, methods=("encode",))
+    check_tensor("x", x, min_ndim=2, layout="(N, C, H, W) of images")
+    batch_size = check_int("batch_size", batch_size, low=1)
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -23,14 +29,19 @@ def encode_all(model, x, batch_size=1000):
 
 def latent_activity(mu):
     """Variance over the data of each dimension's posterior mean, Var_x(E_q[z_u]). Shape (D,)."""
+    if isinstance(mu, np.ndarray):
+        mu = torch.from_numpy(mu)
+    check_tensor("mu", mu, ndim=2, layout="(N, latent_dim) of posterior means")
     if mu.ndim != 2 or len(mu) < 2:
         raise ValueError(f"mu: expected shape (N >= 2, latent_dim), got {tuple(mu.shape)}")
+    check_values(finite={"mu": mu}, hints={"mu": " (did training diverge?)"})
     return mu.float().var(dim=0)
 
 
 def active_units(mu, threshold=0.01):
     """Number of active latent units (Burda et al., 2016): dimensions u whose posterior mean
     varies across the data, Var_x(E_q[z_u]) > ``threshold`` (0.01 in the paper)."""
+    check_number("threshold", threshold, low=0)
     return int((latent_activity(mu) > threshold).sum())
 
 
@@ -93,18 +104,32 @@ def auroc(scores, labels):
     (1 = anomaly, 0 = normal). 0.5 is chance, 1.0 is perfect separation."""
     from sklearn.metrics import roc_auc_score
 
-    scores = np.asarray(scores.cpu() if isinstance(scores, torch.Tensor) else scores, dtype=float)
-    labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
-    if len(np.unique(labels)) != 2:
-        raise ValueError("labels: AUROC needs both normal (0) and anomalous (1) examples")
+    scores, labels = _scores_and_labels(scores, labels)
     return float(roc_auc_score(labels, scores))
+
+
+def _scores_and_labels(scores, labels):
+    """1-D finite scores and 1-D labels of 0 (normal) and 1 (anomaly), both present."""
+    scores = to_numpy_1d("scores", scores)
+    if not np.isfinite(scores).all():
+        fail("scores", "finite anomaly scores", f"{int(np.isnan(scores).sum())} NaN and "
+             f"{int(np.isinf(scores).sum())} infinite among {len(scores)}")
+    labels = to_numpy_1d("labels", labels, dtype=None)
+    if len(labels) != len(scores):
+        fail("labels", f"one label per score ({len(scores)})", f"{len(labels)} labels")
+    values = set(np.unique(labels).tolist())
+    if not values <= {0, 1}:
+        fail("labels", "0 (normal) and 1 (anomaly)", f"the values {sorted(values)[:5]}")
+    if len(values) != 2:
+        raise ValueError("labels: expected both normal (0) and anomalous (1) examples (AUROC "
+                         f"needs both), got only {int(values.pop())}s")
+    return scores, labels.astype(int)
 
 
 def roc_curve(scores, labels):
     """False-positive and true-positive rates of the ROC curve, for plotting."""
     from sklearn.metrics import roc_curve as _roc
 
-    scores = np.asarray(scores.cpu() if isinstance(scores, torch.Tensor) else scores, dtype=float)
-    labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
+    scores, labels = _scores_and_labels(scores, labels)
     fpr, tpr, _ = _roc(labels, scores)
     return fpr, tpr
