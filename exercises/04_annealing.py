@@ -112,8 +112,8 @@ check_active_units(active_units)
 # %% [markdown]
 # ## Use it: a short run with warm-up
 #
-# The cell trains a VAE with 16 latent dimensions for 600 steps with your `train_step` (β warms
-# up over the first 300), then counts its active units on the test digits with your
+# The cell trains a VAE with 16 latent dimensions for 400 steps with your `train_step` (β warms
+# up over the first 200), then counts its active units on the test digits with your
 # `active_units`. The plot shows the loss next to the schedule. Each loss value uses the β of its
 # own step, so numbers from the warm-up and after it measure slightly different objectives.
 
@@ -127,16 +127,16 @@ x_train = data.x_train.to(device)
 model = VAE(latent_dim=16, hidden=256).to(device)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 losses, betas = [], []
-for step in tqdm(range(600), desc="training"):
+for step in tqdm(range(400), desc="training"):
     xb = x_train[torch.randint(len(x_train), (128,), device=device)]
-    loss, beta = train_step(model, optimizer, xb, step, warmup_steps=300)
+    loss, beta = train_step(model, optimizer, xb, step, warmup_steps=200)
     losses.append(loss)
     betas.append(beta)
 
 mu, logvar = encode_all(model, data.x_test)
 n_active = active_units(mu, logvar)
-print(f"active units after 600 steps: {n_active} of {mu.shape[1]}")
-assert betas[0] == 0 and betas[300] == 1 and betas[-1] == 1
+print(f"active units after 400 steps: {n_active} of {mu.shape[1]}")
+assert betas[0] == 0 and betas[200] == 1 and betas[-1] == 1
 assert 1 <= n_active <= mu.shape[1]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3))
 axes[0].plot(losses)

@@ -60,7 +60,7 @@ def test_solution_cells_are_stubbed_and_each_has_a_check(solution):
 def test_exercise_runs_with_stubs_and_only_stubs_raise(path):
     nb = nbformat.read(path, as_version=4)
     hints = stub_hints(nb)
-    client = NotebookClient(nb, timeout=300, allow_errors=True, kernel_name="python3",
+    client = NotebookClient(nb, timeout=900, allow_errors=True, kernel_name="python3",
                             km=_kernel_manager("python3"),
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
