@@ -46,7 +46,8 @@ def active_units(mu, threshold=0.01):
 
 
 def _discretize(codes, n_bins):
-    """Bin each column of ``codes`` into ``n_bins`` equal-width bins (as disentanglement_lib)."""
+    """Bin each column of ``codes`` into ``n_bins`` equal-width bins over that column's own range
+    (as disentanglement_lib does). Returns int64 bin indices in [0, n_bins), same shape."""
     out = np.zeros_like(codes, dtype=np.int64)
     for j in range(codes.shape[1]):
         col = codes[:, j]
@@ -56,20 +57,38 @@ def _discretize(codes, n_bins):
 
 
 def _entropy(labels):
+    """H(v) = −Σ p(v) log p(v) in nats, from the empirical frequencies of ``labels``."""
     _, counts = np.unique(labels, return_counts=True)
     p = counts / counts.sum()
     return float(-(p * np.log(p)).sum())
 
 
+def _as_numpy(name, array, dtype=None):
+    if isinstance(array, torch.Tensor):
+        array = array.detach().cpu().numpy()
+    array = np.asarray(array, dtype=dtype)
+    if array.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D array (N, columns), got shape {array.shape}")
+    return array
+
+
 def mutual_information_matrix(codes, factors, n_bins=20):
-    """I(z_j; v_k) in nats for every latent j and factor k, after binning the latents."""
+    """I(z_j; v_k) in nats for every latent j and factor k, after binning the latents.
+
+    ``codes`` (N, D): one row of latent values per image (use the posterior means μ);
+    ``factors`` (N, K): the true factor index of each image. Returns an array (D, K).
+    """
     from sklearn.metrics import mutual_info_score
 
-    codes = np.asarray(codes.cpu() if isinstance(codes, torch.Tensor) else codes, dtype=float)
-    factors = np.asarray(factors.cpu() if isinstance(factors, torch.Tensor) else factors)
-    if codes.ndim != 2 or factors.ndim != 2 or len(codes) != len(factors):
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
+        raise ValueError(f"n_bins: expected an int >= 2, got {n_bins!r}")
+    codes = _as_numpy("codes", codes, dtype=float)
+    factors = _as_numpy("factors", factors)
+    if len(codes) != len(factors):
         raise ValueError(f"codes (N, D) and factors (N, K) must have the same N, got "
                          f"{codes.shape} and {factors.shape}")
+    if not np.isfinite(codes).all():
+        raise ValueError("codes: contains NaN or infinite values (did training diverge?)")
     binned = _discretize(codes, n_bins)
     return np.array([[mutual_info_score(factors[:, k], binned[:, j])
                       for k in range(factors.shape[1])] for j in range(codes.shape[1])])
@@ -78,13 +97,17 @@ def mutual_information_matrix(codes, factors, n_bins=20):
 def mig(codes, factors, n_bins=20, return_per_factor=False):
     """Mutual Information Gap (Chen et al., 2018).
 
-    For each factor v_k: the gap between the two latents that carry the most information about
-    it, divided by its entropy, (I(z_a; v_k) − I(z_b; v_k)) / H(v_k); MIG is the mean over
-    factors. 1 = every factor lives in exactly one latent; 0 = no latent is special.
-    Factors that never vary (entropy 0) are skipped.
+    For each factor v_k, take the two latents that carry the most information about it, z_a and
+    z_b, and divide the gap between them by the factor's entropy:
+
+        gap_k = (I(z_a; v_k) − I(z_b; v_k)) / H(v_k)          MIG = mean over k of gap_k
+
+    1 = every factor lives in exactly one latent; 0 = no latent is special (none informative,
+    or two equally informative). Factors that never vary (entropy 0) are skipped.
+    Returns the score, or ``(score, gaps)`` with ``return_per_factor=True``.
     """
-    mi = mutual_information_matrix(codes, factors, n_bins)
-    factors = np.asarray(factors.cpu() if isinstance(factors, torch.Tensor) else factors)
+    mi = mutual_information_matrix(codes, factors, n_bins)  # (D, K)
+    factors = _as_numpy("factors", factors)
     if mi.shape[0] < 2:
         raise ValueError("codes: MIG needs at least 2 latent dimensions")
     gaps = []
