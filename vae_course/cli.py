@@ -156,6 +156,10 @@ def main(argv=None):
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(func=_delegate(module))
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    delegated = {"check": "checker", "slides": "slides", "bench": "bench"}
+    if argv and argv[0] in delegated:  # hand their arguments over untouched and in order
+        return _delegate(delegated[argv[0]])(argparse.Namespace(rest=argv[1:]), [])
     args, extra = parser.parse_known_args(argv)
     if args.command not in ("lab",) and extra and args.command not in ("check", "slides",
                                                                        "bench"):
