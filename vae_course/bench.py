@@ -215,7 +215,7 @@ def throughput(data, repeats=7, steps=60, device=None):
     return {
         "throughput_ratio": statistics.median(ratios),
         # Both pipelines do the same model arithmetic; ours only removes the per-image data
-        # work. So the ratio can at most reach (data + step) / step:
+        # work, so the ratio should be about (data + step) / step (measured apart, so noisier):
         "throughput_ratio_ceiling": (1000 * standard_batch + step_ms) / step_ms,
         "step_ms_ours": step_ms,
         "throughput_ours_ips": statistics.median(ours_ips),
@@ -553,7 +553,7 @@ def render_table(results):
             f"{r['throughput_ratio']:.2f}× ({_fmt(r['throughput_ours_ips'], 0)} vs "
             f"{_fmt(r['throughput_baseline_ips'], 0)} images/s; one batch: "
             f"{r['batch_ms_ours']:.2f} vs {r['batch_ms_baseline']:.1f} ms"
-            + (f"; ceiling with this model's arithmetic: {r['throughput_ratio_ceiling']:.1f}×"
+            + (f"; (batch + step) / step estimate: {r['throughput_ratio_ceiling']:.1f}×"
                if "throughput_ratio_ceiling" in r else "") + ")",
             f"≥ {TARGETS['throughput_ratio']:g}×",
             _met(r["throughput_ratio"] >= TARGETS["throughput_ratio"])))
