@@ -363,13 +363,14 @@ def test_checks_accept_what_they_should():
 def test_value_checks_read_back_once(monkeypatch):
     """The value checks of one call cost one read-back (one GPU sync), however many tensors."""
     calls = []
-    original = torch.Tensor.__bool__
+    for method in ("__bool__", "item", "tolist"):  # every way a tensor's value reaches Python
+        original = getattr(torch.Tensor, method)
 
-    def counting_bool(self):
-        calls.append(1)
-        return original(self)
+        def counting(self, *args, _original=original, **kwargs):
+            calls.append(1)
+            return _original(self, *args, **kwargs)
 
-    monkeypatch.setattr(torch.Tensor, "__bool__", counting_bool)
+        monkeypatch.setattr(torch.Tensor, method, counting)
     check_values(finite={"a": LOGITS, "b": MU, "c": LOGVAR}, unit={"x": X})
     assert len(calls) == 1
     with pytest.raises(ValueError):

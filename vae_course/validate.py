@@ -149,20 +149,26 @@ def check_values(finite=None, unit=None, hints=None, tol=0.0):
     free of NaN and infinity; every tensor in ``unit`` is within [0, 1] (NaN fails too), give or
     take ``tol`` (for images computed in floating point, e.g. blends of two images).
 
-    The fast path computes one flag per tensor on its own device and reads them back together;
-    only when something is wrong do we look closer to write the message.
+    The fast path reduces each tensor to one or two numbers on its own device and reads them
+    all back together; only when something is wrong do we look closer to write the message.
     """
     finite, unit, hints = finite or {}, unit or {}, hints or {}
-    flags = [torch.isfinite(t).all() for t in finite.values()]
+    # One number per finite-tensor (its sum: NaN or ±inf anywhere makes it non-finite, in one
+    # pass and without a temporary mask) and two per unit-tensor (min, max); all read back in a
+    # single .tolist(). A sum can also overflow on huge finite values: the slow path below then
+    # finds nothing wrong and the input is accepted.
+    stats = [t.detach().sum(dtype=torch.float64 if t.dtype == torch.float64 else torch.float32)
+             for t in finite.values()]
     for t in unit.values():
-        lo, hi = torch.aminmax(t.detach())
-        flags.append((lo >= -tol) & (hi <= 1 + tol))
-    if not flags:
+        stats.extend(torch.aminmax(t.detach()) if t.numel() else (t.new_zeros(()),) * 2)
+    if not stats:
         return
-    device = flags[0].device
-    ok = bool(torch.stack([f.to(device) for f in flags]).all()) if len(flags) > 1 \
-        else bool(flags[0])
-    if ok:
+    device = stats[0].device
+    values = torch.stack([v.to(device, torch.float32) if v.device != device else v.float()
+                          for v in stats]).tolist()
+    sums, bounds = values[:len(finite)], values[len(finite):]
+    if all(math.isfinite(v) for v in sums) and all(
+            bounds[i] >= -tol and bounds[i + 1] <= 1 + tol for i in range(0, len(bounds), 2)):
         return
     for name, t in list(finite.items()) + list(unit.items()):
         bad = ~torch.isfinite(t)
