@@ -37,7 +37,6 @@
 
 # %% slideshow={"slide_type": "skip"}
 import copy
-import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -47,7 +46,7 @@ from vae_course.autoregressive import MaskedConv2d, PixelVAE
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
 from vae_course.losses import kl_divergence, kl_per_dimension, reconstruction_loss
-from vae_course.metrics import active_units, encode_all, latent_activity
+from vae_course.metrics import active_units, encode_all
 from vae_course.models import VAE
 from vae_course.plots import show_images
 from vae_course.schedules import Constant, Cyclical, LinearWarmup
@@ -119,8 +118,8 @@ assert np.allclose(losses, history.loss, rtol=1e-3, atol=1e-3)
 # - The two runs agree step by step: same initial weights, same batch order (a seeded
 #   `torch.Generator`), same ε (the global seed). That is a useful habit: when you replace a
 #   hand-written loop by a library call, check that it computes the same thing.
-# - Batches are taken by indexing one in-memory tensor. No `DataLoader`: on a CPU that is several
-#   times faster for MNIST-sized data.
+# - Batches are taken by indexing one in-memory tensor: the whole data set already sits in memory,
+#   so there is no `DataLoader` and no per-image Python.
 # - Point at `schedule(step)`: annealing is nothing more than that multiplication.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -181,8 +180,7 @@ def measure(model):
     mu, logvar = encode_all(model, x_eval)
     kl_dims = kl_per_dimension(mu, logvar)  # (LATENT,), nats
     return {"nelbo": evaluate(model, x_eval), "kl": kl_dims.sum().item(), "kl_dims": kl_dims,
-            "au": active_units(mu), "activity": latent_activity(mu),
-            "informative": int((kl_dims > INFORMATIVE).sum())}
+            "au": active_units(mu), "informative": int((kl_dims > INFORMATIVE).sum())}
 
 
 def train_all(make_model, label):
@@ -208,8 +206,8 @@ def print_table(results, title):
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Part 1 · A plain MLP decoder
 #
-# The course's standard VAE: encoder and decoder each have one hidden layer of 256 units, and
-# the decoder gets nothing but z. Four runs, one per recipe, 600 steps each.
+# The course's `VAE` with MLP parts: encoder and decoder each have one hidden layer (256 units
+# here), and the decoder gets nothing but z. Four runs, one per recipe, 600 steps each.
 
 # %% slideshow={"slide_type": "subslide"}
 mlp = train_all(lambda: VAE(LATENT, HIDDEN), "MLP decoder")
@@ -242,7 +240,7 @@ assert gain > 1.0
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes
-# - Ask the room before revealing the table: "which recipe collapses?" Most people expect the
+# - Ask the room before revealing the table: "which recipe collapses?" Many expect the
 #   no-annealing run to collapse. It does not. The few units it loses are the dimensions the
 #   model could spare at this budget.
 # - Folklore check: "without annealing, VAEs collapse". Not for this decoder on MNIST. The
@@ -359,16 +357,19 @@ fig.tight_layout()
 
 fb_min, fb_max = fb["kl_dims"].min().item(), fb["kl_dims"].max().item()
 none_max = none_["kl_dims"].max().item()
+sticking_out = int((none_["kl_dims"] > 0.1 * FREE_BITS).sum())
 print(f"pixel decoder, free bits: per-dimension KL from {fb_min:.2f} to {fb_max:.2f} nats "
       f"(floor λ = {FREE_BITS})")
-print(f"pixel decoder, no annealing: largest per-dimension KL {none_max:.3f} nats")
-assert 0.5 * FREE_BITS < fb_min and fb_max < 1.5 * FREE_BITS and none_max < 0.1 * FREE_BITS
+print(f"pixel decoder, no annealing: largest per-dimension KL {none_max:.3f} nats; "
+      f"dimensions above {0.1 * FREE_BITS:.2f} nats: {sticking_out}")
+assert 0.5 * FREE_BITS < fb_min and fb_max < 1.5 * FREE_BITS and sticking_out <= 1
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Right panel: free bits holds every dimension close to λ, most of them just under it. The
 # floor is applied to the batch average, so a dimension can sit slightly below it on held-out
-# data. The no-annealing run is flat near zero. The annealed runs sit in between, below the
-# 0.1-nat line, even where Burda's count calls them active.
+# data. The no-annealing run is flat near zero, with at most one dimension sticking out. The
+# annealed runs sit in between, almost all below the 0.1-nat line, even where Burda's count
+# calls them active.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The KL during training
@@ -398,6 +399,7 @@ axes[0].set_ylabel("KL of the batch (nats per image)")
 axes[1].legend(fontsize=8)
 fig.tight_layout()
 
+
 def window(history, start, stop):
     """Mean batch KL over training steps [start, stop)."""
     return float(np.mean(history.kl[start:stop]))
@@ -406,9 +408,11 @@ def window(history, start, stop):
 h = lin["history"]
 early, warm_end, last = window(h, 50, 100), window(h, STEPS // 2 - 25, STEPS // 2), window(
     h, STEPS - 25, STEPS)
+none_warm_end = window(none_["history"], STEPS // 2 - 25, STEPS // 2)
 print(f"pixel decoder, linear warm-up: mean batch KL {early:.2f} nats at steps 50-99, "
       f"{warm_end:.2f} at the end of the warm-up, {last:.2f} at the end")
-assert warm_end < 0.5 * early and last < warm_end
+print(f"pixel decoder, no annealing: {none_warm_end:.2f} nats at the same point")
+assert warm_end < 0.5 * early and last < warm_end and warm_end > none_warm_end
 h, period = cyc["history"], STEPS // 4
 for restart in range(period, STEPS, period):
     before = window(h, restart - 25, restart)
@@ -454,7 +458,7 @@ assert spread["free bits"] > 5 * spread["no annealing"]
 # 2. Measure collapse. Do not guess it: per-dimension KL and active units (Var of μ > 0.01).
 #    Read them together, because a unit can pass the threshold while carrying almost nothing.
 # 3. With a plain MLP decoder on MNIST, the code never collapses as a whole. Annealing is a
-#    mild improvement: more dimensions in use, a slightly better ELBO.
+#    mild improvement: more dimensions in use and a better held-out ELBO.
 # 4. Give the decoder a way to model pixels without z, and the ELBO itself prefers to ignore z.
 #    Warm-up only postpones that. Free bits keeps the code informative, at a small cost in ELBO.
 #
