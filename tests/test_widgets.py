@@ -56,6 +56,7 @@ def test_latent_explorer_redraws_when_a_slider_moves(images):
     assert explorer.z.tolist() == [0.0, 0.0, 2.0, 0.0]
     assert not torch.allclose(explorer.last_image, before)
     assert explorer.image.value != png_before
+    assert int(explorer.image.width) == png_size(explorer.image.value)[0]
     # what it shows is the decoder's output at z, nothing else
     assert torch.allclose(explorer.last_image, decode_images(model, explorer.z[None])[0])
     assert torch.allclose(explorer.last_image,

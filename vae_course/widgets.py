@@ -102,7 +102,10 @@ class _Explorer(widgets.VBox):
         super().__init__(children=[*children, self.image, self.status])
 
     def _show(self, images, **layout):
-        self.image.value = to_png(images, scale=self.scale, **layout)
+        png = to_png(images, scale=self.scale, **layout)
+        # Show the PNG at its own size (the browser would otherwise stretch it to the cell).
+        self.image.width = str(int.from_bytes(png[16:20], "big"))
+        self.image.value = png
 
     def __repr__(self):
         return (f"{WIDGET_MARK} {self.kind}: run this notebook in JupyterLab to use the "
@@ -252,7 +255,7 @@ class BetaExplorer(_Explorer):
 
     kind = "β explorer (switch β, watch the latent traversals change)"
 
-    def __init__(self, models, images, index=0, rows=5, columns=9, limit=2.5, scale=2,
+    def __init__(self, models, images, index=0, rows=5, columns=9, limit=2.5, scale=3,
                  max_images=1000):
         if not models:
             raise ValueError("models: expected a dict {beta: model} with at least one model")
