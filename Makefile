@@ -21,8 +21,10 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(BIN)/vae-course lab
 
+# One torch thread per test worker: two workers x two threads on two cores made torch's thread
+# pool spin and slowed training ~10x in our measurements.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope --nbval-lax --nbval-current-env \
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(WORKERS) --dist loadscope --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout=900 -p no:cacheprovider -q -rs \
 		tests notebooks solutions
 

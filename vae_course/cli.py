@@ -11,6 +11,7 @@
 """
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -27,6 +28,8 @@ def cmd_lab(args, extra):
         start = "notebooks"
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={COURSE_ROOT}",
                *extra]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        command.append("--allow-root")  # JupyterLab refuses root otherwise (containers, CI)
     if not any(a.startswith("--port") for a in extra):
         command.append(f"--port={args.port}")
     print(f"Starting JupyterLab on the course (opening {start}); stop it with Ctrl-C.")
