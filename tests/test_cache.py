@@ -190,3 +190,25 @@ def test_prepare_trains_each_model_and_reports_failures(capsys, monkeypatch):
     assert "broken: FAILED (RuntimeError: out of memory)" in captured.err
     monkeypatch.setattr(cli, "course_models", lambda: [("only", lambda: None)])
     assert cli.main(["prepare"]) == 0
+
+
+def test_an_interrupted_training_is_not_cached(tmp_path):
+    """A model whose training was stopped early must not be reused as if it had finished."""
+    from torch import nn
+
+    from vae_course.cache import train_or_load
+
+    calls = []
+
+    def train(model):
+        calls.append(1)
+        return {"history": {"interrupted": len(calls) == 1}}
+
+    train_or_load("m", {"a": 1}, lambda: nn.Linear(2, 2), train, folder=tmp_path, verbose=False)
+    assert not list(tmp_path.glob("*.pt"))
+    _, _, from_cache = train_or_load("m", {"a": 1}, lambda: nn.Linear(2, 2), train,
+                                     folder=tmp_path, verbose=False)
+    assert not from_cache and len(calls) == 2 and len(list(tmp_path.glob("*.pt"))) == 1
+    _, _, from_cache = train_or_load("m", {"a": 1}, lambda: nn.Linear(2, 2), train,
+                                     folder=tmp_path, verbose=False)
+    assert from_cache and len(calls) == 2

@@ -146,6 +146,11 @@ def train_or_load(name, config, make_model, train, folder=None, verbose=True):
         except CheckpointError as err:
             print(f"Cached model unusable, retraining: {err}")
     extra = train(model) or {}
+    if extra.get("history", {}).get("interrupted"):
+        # Ctrl-C (or a timeout) stopped training early: use the model now, but never let a
+        # half-trained model stand in for the finished one next time.
+        print("Training was interrupted, so this model is not cached; it will be retrained.")
+        return model.eval(), extra, False
     try:
         save_checkpoint(model, path, extra)
     except (OSError, RuntimeError) as err:  # read-only or full disk: keep the trained model
