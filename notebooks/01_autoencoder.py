@@ -85,8 +85,9 @@ print(f"{sum(p.numel() for p in model.parameters()):,} parameters")
 # %%
 model, info = zoo.autoencoder(latent_dim=2, steps=3000, data=data)
 history = History(**info["history"])
-print(f"trained in {info['seconds']:.1f} s; held-out reconstruction loss "
-      f"{info['test_recon']:.1f} nats per image")
+print(f"training took {info['seconds']:.1f} s on the run that first trained it (later runs "
+      f"load it from the cache); held-out reconstruction loss {info['test_recon']:.1f} nats "
+      f"per image")
 plot_history(history, title="Autoencoder, 2-D code");
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
