@@ -326,8 +326,8 @@ assert guesses16["standard normal"].norm(dim=1).median() < 0.5 * z16.norm(dim=1)
 #   random codes land where no real code lies, and the decoder was never trained there.
 # * The better the autoencoder reconstructs, the worse this gets: in 16-D the best random guess
 #   is several times further from real digits than the reconstructions, and codes drawn from
-#   $\mathcal N(0, I)$ decode to near-noise. The best guess's FDD, printed above, is the number
-#   the VAE must beat in notebook 06.
+#   $\mathcal N(0, I)$ decode to near-noise. Notebook 06 puts a VAE with the same 16-D code
+#   against both numbers: the $\mathcal N(0, I)$ one, and the best guess printed above.
 #
 # **Next (02):** make the encoder output a *distribution* over codes instead of a point, and
 # learn how to backpropagate through sampling from it.
