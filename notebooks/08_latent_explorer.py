@@ -46,7 +46,7 @@ from vae_course.widgets import (BetaExplorer, InterpolationExplorer, LatentExplo
 seed_everything(0)
 device = get_device()
 data = load_mnist()
-vae, vae_info = zoo.vae()  # 2-D latent VAE shared with notebooks 02 and 06 (cached)
+vae, vae_info = zoo.vae()  # 2-D latent VAE shared with notebooks 02 and 03 (cached)
 ruler, ruler_accuracy = zoo.digit_ruler()  # small digit classifier that reads decoded images
 
 

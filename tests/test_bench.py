@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 
 import nbformat
 import pytest
@@ -73,12 +74,46 @@ def test_time_notebook_reports_seconds_and_errors(tmp_path):
     ok = _notebook(tmp_path / "01_ok.ipynb",
                    "import os\nassert os.environ.get('VAE_COURSE_NO_CACHE') == '1'")
     bad = _notebook(tmp_path / "02_bad.ipynb", "1 / 0")
-    out = bench.notebooks([ok, bad], timeout=120, progress=False)
+    out = bench.notebooks([ok, bad], timeout=120, cache="off", progress=False)
     assert set(out["notebook_seconds"]) == {"01_ok", "02_bad"}
     assert all(s > 0 for s in out["notebook_seconds"].values())
     assert out["notebook_total_seconds"] == pytest.approx(sum(out["notebook_seconds"].values()))
     assert list(out["notebook_errors"]) == ["02_bad"]
     assert "ZeroDivisionError" in out["notebook_errors"]["02_bad"]
+    assert out["notebook_cache"] == "off"
+
+
+def test_fresh_cache_is_empty_at_first_and_shared_in_order(tmp_path, monkeypatch):
+    """The default times a newcomer: an empty model cache that later notebooks can load from."""
+    monkeypatch.delenv("VAE_COURSE_NO_CACHE", raising=False)
+    first = _notebook(tmp_path / "01_first.ipynb", (
+        "import os, pathlib\n"
+        "assert 'VAE_COURSE_NO_CACHE' not in os.environ\n"
+        "models = pathlib.Path(os.environ['VAE_COURSE_MODELS'])\n"
+        "assert models.is_dir() and not any(models.iterdir())\n"
+        "(models / 'trained.pt').write_text('x')"))
+    second = _notebook(tmp_path / "02_second.ipynb", (
+        "import os, pathlib\n"
+        "assert (pathlib.Path(os.environ['VAE_COURSE_MODELS']) / 'trained.pt').is_file()"))
+    out = bench.notebooks([first, second], timeout=120, progress=False)
+    assert out["notebook_errors"] == {}
+    assert out["notebook_cache"] == "fresh"
+    # the temporary cache is gone afterwards, and this process's environment is as it was
+    assert "VAE_COURSE_MODELS" not in os.environ
+
+
+def test_warm_cache_mode_keeps_a_models_folder_the_user_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_COURSE_MODELS", str(tmp_path / "mine"))
+    nb = _notebook(tmp_path / "01_nb.ipynb", (
+        "import os\n"
+        f"assert os.environ['VAE_COURSE_MODELS'] == {str(tmp_path / 'mine')!r}"))
+    out = bench.notebooks([nb], timeout=120, cache="on", progress=False)
+    assert out["notebook_errors"] == {}
+
+
+def test_notebooks_rejects_an_unknown_cache_mode(tmp_path):
+    with pytest.raises(ValueError, match="fresh"):
+        bench.notebooks([], cache="warm", progress=False)
 
 
 def test_lecture_notebooks_lists_numbered_notebooks_in_order(tmp_path):

@@ -80,10 +80,23 @@ def test_another_configuration_trains_a_new_model(tmp_path):
 
 
 def test_default_folder_is_the_course_data_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("VAE_COURSE_MODELS", raising=False)
     monkeypatch.setenv("VAE_COURSE_DATA", str(tmp_path))
     train_or_load("vae", CONFIG, small_vae, Trainer(), verbose=False)
     assert [p.name for p in (tmp_path / "models").iterdir()] == [
         config_key("vae", CONFIG) + ".pt"]
+
+
+def test_models_variable_moves_only_the_model_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_COURSE_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("VAE_COURSE_MODELS", str(tmp_path / "elsewhere"))
+    train = Trainer()
+    train_or_load("vae", CONFIG, small_vae, train, verbose=False)
+    _, _, from_cache = train_or_load("vae", CONFIG, small_vae, train, verbose=False)
+    assert (train.calls, from_cache) == (1, True)
+    assert [p.name for p in (tmp_path / "elsewhere").iterdir()] == [
+        config_key("vae", CONFIG) + ".pt"]
+    assert not (tmp_path / "data").exists()
 
 
 def test_no_cache_variable_forces_training(tmp_path, monkeypatch):

@@ -1,6 +1,6 @@
 """A cache of trained models, so a later notebook or a widget can reuse a model without retraining.
 
-A model is stored under ``<data folder>/models/<name>-<hash>.pt``, where the hash is taken from
+A model is stored under ``<data folder>/models/<name>-<hash>.pt`` (or ``$VAE_COURSE_MODELS``), where the hash is taken from
 its configuration (architecture, training budget, data, seed...). Change any of those and a new
 model is trained. Files are written atomically (temporary file, then rename) and loaded with
 ``torch.load(weights_only=True)``, which cannot run code from a file someone else gave you.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from .paths import data_dir
+from .paths import models_dir
 from .validate import check_callable, describe, fail
 
 NO_CACHE_ENV = "VAE_COURSE_NO_CACHE"
@@ -131,7 +131,7 @@ def train_or_load(name, config, make_model, train, folder=None, verbose=True):
     check_callable("train", train, "a function that trains the model in place")
     if folder is not None and not isinstance(folder, (str, os.PathLike)):
         fail("folder", "a folder path or None", describe(folder), TypeError)
-    folder = Path(folder) if folder is not None else data_dir() / "models"
+    folder = Path(folder) if folder is not None else models_dir()
     path = folder / (config_key(name, config) + ".pt")
     model = make_model()
     if not isinstance(model, torch.nn.Module):

@@ -77,10 +77,11 @@ def course_models():
     from . import zoo
 
     models = [("digit ruler (classifier that scores generated digits)", zoo.digit_ruler),
-              ("autoencoder, 2-D latent (notebooks 01, 06)", zoo.autoencoder),
-              ("VAE, 2-D latent (notebooks 02, 03, 06, 08)", zoo.vae),
-              ("VAE, 16-D latent, 1,500 steps (notebook 06)",
-               lambda: zoo.vae(latent_dim=16, steps=1500))]
+              ("autoencoder, 2-D latent (notebook 01)", zoo.autoencoder),
+              ("autoencoder, 16-D latent, 2,000 steps (notebooks 01, 06)",
+               lambda: zoo.autoencoder(latent_dim=16, steps=2000)),
+              ("VAE, 2-D latent (notebooks 02, 03, 08)", zoo.vae),
+              ("VAE, 16-D latent (notebook 06)", lambda: zoo.vae(latent_dim=16))]
     for d in (2, 8, 32):
         models.append((f"VAE, {d}-D latent, 1,000 steps (notebook 09)",
                        lambda d=d: zoo.vae(latent_dim=d, steps=1000)))
@@ -112,9 +113,9 @@ def cmd_prepare(args, extra):
                   file=sys.stderr)
             continue
         print(f"[{i}/{len(models)}] {label}: ready ({time.perf_counter() - start:.1f} s)")
-    from .paths import data_dir
+    from .paths import models_dir
 
-    print(f"Models are cached in {data_dir() / 'models'}." if not failed else
+    print(f"Models are cached in {models_dir()}." if not failed else
           f"{failed} model(s) failed; the notebooks will train them when they run.")
     return 1 if failed else 0
 

@@ -5,12 +5,16 @@ Everything the course writes (full MNIST if you download it, cached models) goes
 1. ``$VAE_COURSE_DATA`` if it is set;
 2. otherwise ``data/`` at the top of the course checkout (beside ``pyproject.toml``);
 3. otherwise, for an installation without a checkout, ``~/.cache/vae-course``.
+
+Trained models go to ``<data folder>/models``, or to ``$VAE_COURSE_MODELS`` if that is set (the
+benchmark uses it to time the notebooks against an empty model cache without hiding MNIST).
 """
 
 import os
 from pathlib import Path
 
 DATA_ENV = "VAE_COURSE_DATA"
+MODELS_ENV = "VAE_COURSE_MODELS"
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,3 +30,10 @@ def data_dir():
     if is_checkout():
         return COURSE_ROOT / "data"
     return Path.home() / ".cache" / "vae-course"
+
+
+def models_dir():
+    """Where trained models are cached (it may not exist yet)."""
+    if os.environ.get(MODELS_ENV):
+        return Path(os.environ[MODELS_ENV]).expanduser()
+    return data_dir() / "models"
