@@ -19,6 +19,14 @@ def mnist():
     return load_mnist(quiet=True)
 
 
+def test_ink_slope_recovers_a_known_line():
+    ink = torch.tensor([10.0, 20.0, 30.0, 40.0])
+    assert bench.ink_slope(3.0 + 0.5 * ink, ink) == pytest.approx(0.5)
+    assert bench.ink_slope(torch.full((4,), 7.0), ink) == pytest.approx(0.0, abs=1e-9)
+    noisy = 100.0 - 2.0 * ink + torch.tensor([1.0, -1.0, -1.0, 1.0])  # noise orthogonal to ink
+    assert bench.ink_slope(noisy, ink) == pytest.approx(-2.0)
+
+
 def test_standard_dataset_yields_the_same_images_through_pil(mnist):
     dataset = bench.standard_dataset(bench.to_uint8(mnist.x_train[:10]), mnist.y_train[:10])
     image, label = dataset[3]
@@ -208,6 +216,8 @@ def test_quick_bench_end_to_end(tmp_path):
     assert sorted(results["auroc_per_digit"], key=int) == [str(d) for d in range(10)]
     assert all(0 <= v <= 1 for v in results["auroc_per_digit"].values())
     assert results["auroc_mean"] > 0.6  # even a briefly trained model beats chance by far
+    assert sorted(results["auroc_per_digit_ink_corrected"], key=int) == [str(d) for d in range(10)]
+    assert 0 <= results["auroc_mean_ink_corrected"] <= 1
     machine = results["machine"]
     assert machine["cores"] >= 1 and machine["torch"] == torch.__version__
     assert machine["mnist"] in ("full", "subset") and machine["device"]

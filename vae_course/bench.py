@@ -449,23 +449,45 @@ def nelbo_per_image(model, x, samples=8, batch_size=500, seed=0):
 
 def anomaly(data, steps=ANOMALY["steps"], device=None, progress=True):
     """One-class protocol: per digit d, train on the training images of d only, score every
-    held-out image by −ELBO, and compute the AUROC of "not d" (label 1) against "d" (label 0)."""
+    held-out image by −ELBO, and compute the AUROC of "not d" (label 1) against "d" (label 0).
+
+    Also reported, beside it: the same scores with the part that ink explains removed. −ELBO
+    grows with the number of inked pixels (any model pays for each stroke pixel), so sparse
+    digits such as 1s look "normal" to every model. The slope of −ELBO on ink is fitted on the
+    normal *training* images only, so this stays a one-class method; it is a simple version of
+    the complexity correction of Serrà et al. (2020).
+    """
     from tqdm.auto import tqdm
 
     from .metrics import auroc
 
     device = get_device(device)
-    per_digit, seconds = {}, 0.0
+    per_digit, corrected, slopes, seconds = {}, {}, {}, 0.0
+    ink_test = data.x_test.flatten(1).sum(1)
     for digit in tqdm(range(10), desc="anomaly", disable=not progress, leave=False):
         x = data.x_train[data.y_train == digit]
         model = _model(ANOMALY, device, seed=digit)
         history = fit(model, x, steps=steps, batch_size=ANOMALY["batch_size"], lr=ANOMALY["lr"],
                       seed=digit, device=device, progress=False)
         seconds += history.seconds
+        labels = (data.y_test != digit).long()
         scores = nelbo_per_image(model, data.x_test, samples=ANOMALY["score_samples"])
-        per_digit[str(digit)] = auroc(scores, (data.y_test != digit).long())
+        per_digit[str(digit)] = auroc(scores, labels)
+        slope = ink_slope(nelbo_per_image(model, x, samples=ANOMALY["score_samples"]),
+                          x.flatten(1).sum(1))
+        slopes[str(digit)] = slope
+        corrected[str(digit)] = auroc(scores - slope * ink_test, labels)
     return {"auroc_per_digit": per_digit, "auroc_mean": statistics.fmean(per_digit.values()),
+            "auroc_per_digit_ink_corrected": corrected,
+            "auroc_mean_ink_corrected": statistics.fmean(corrected.values()),
+            "anomaly_ink_slopes": slopes,
             "anomaly_train_seconds": seconds, "anomaly_recipe": dict(ANOMALY, steps=steps)}
+
+
+def ink_slope(scores, ink):
+    """Least-squares slope of ``scores`` against ``ink`` (nats per unit of ink)."""
+    design = torch.stack([torch.ones_like(ink), ink], dim=1).double()
+    return torch.linalg.lstsq(design, scores.double().unsqueeze(1)).solution[1, 0].item()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -626,6 +648,9 @@ def render_table(results):
         rows.append(("One-class MNIST anomaly detection by −ELBO: mean AUROC over the 10 digits",
                      f"{r['auroc_mean']:.3f} ({per})", f"≥ {TARGETS['auroc_mean']:g}",
                      _met(r["auroc_mean"] >= TARGETS["auroc_mean"])))
+    if "auroc_mean_ink_corrected" in r:
+        rows.append(("  the same scores minus the part ink explains (slope fitted on the normal "
+                     "training digits only)", f"{r['auroc_mean_ink_corrected']:.3f}", "–", "–"))
     lines = ["| measure | result | target | met |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     m = r.get("machine", {})
