@@ -78,7 +78,7 @@ def vae(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, beta=1.0,
 # --- Notebook 05: β-VAEs on the sprites --------------------------------------------------------
 
 SPRITES_RECIPE = {"latent_dim": 8, "hidden": 256, "arch": "mlp", "batch_size": 128, "lr": 2e-3,
-                  "steps": 2000}
+                  "steps": 4000}
 
 
 def sprites_recipe():
