@@ -494,11 +494,23 @@ def ink_slope(scores, ink):
 # The whole run, the table, the command line
 # ----------------------------------------------------------------------------------------------
 
+def _cpu_name():
+    """The CPU's model name from /proc/cpuinfo (Linux), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine_info(data=None, device=None):
     device = get_device(device)
     info = {"cores": os.cpu_count(), "threads": torch.get_num_threads(),
             "torch": torch.__version__, "device": str(device),
             "python": platform.python_version(), "platform": platform.platform(),
+            "cpu": _cpu_name(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "load_before": _load()}
     if device.type == "cuda":
         info["device_name"] = torch.cuda.get_device_name(device)
@@ -659,7 +671,9 @@ def render_table(results):
         mnist = (f"MNIST {m.get('mnist')} ({m.get('mnist_train', 0):,} train / "
                  f"{m.get('mnist_test', 0):,} test)")
         lines.append(
-            f"Measured {'with `--quick` ' if r.get('quick') else ''}on {m.get('cores')} cores "
+            f"Measured {'with `--quick` ' if r.get('quick') else ''}"
+            + (f"{m['date']} " if m.get("date") else "")
+            + (f"on {m['cpu']}, " if m.get("cpu") else "on ") + f"{m.get('cores')} cores "
             f"({m.get('threads')} torch threads), device {m.get('device_name', m.get('device'))}, "
             f"torch {m.get('torch')}, {mnist}; load average {m.get('load_before')} before, "
             f"{m.get('load_after')} after; {r.get('total_seconds', 0) / 60:.1f} min in all.")
