@@ -239,8 +239,9 @@ assert table["VAE, prior N(0, I)"]["greyness"] > table[best_fitted]["greyness"]
 #   are better" does not hold here.** On the 4,000-digit subset, the fitted Gaussian or the
 #   midpoints of the autoencoder score a lower FDD than the VAE's prior samples (the second
 #   printed line says which, and by how much, on the MNIST you are using). The VAE's samples
-#   are greyer: the KL term makes neighbouring codes overlap, and the decoder answers an
-#   ambiguous code with an average of the digits it could be.
+#   are greyer than those of the best autoencoder sampler (third printed line): the KL term
+#   makes neighbouring codes overlap, and the decoder answers an ambiguous code with an
+#   average of the digits it could be.
 #
 # Fitting a density to autoencoder codes is easy for 16 numbers and a few thousand images;
 # Ghosh et al. (2020) make exactly this case for "regularised autoencoders plus a fitted
@@ -450,7 +451,7 @@ assert kept[at[2.0]] < kept[at[0.5]]
 # | application | what we measured |
 # |---|---|
 # | interpolation | slerp keeps the norm and its midpoints beat pixel fades on the ruler; the linear chord shrinks and scores about the same as a fade |
-# | generation | from N(0, I) the VAE's samples are several times closer to real digits (FDD) than the autoencoder's; an autoencoder with codes fitted after training still beats them here, and the VAE's are greyer |
+# | generation | from N(0, I) the VAE's samples are several times closer to real digits (FDD) than the autoencoder's; an autoencoder with codes fitted after training still beats them here, with crisper strokes |
 # | anomaly detection | defects are caught; an unseen digit barely; simple shapes look *more* normal than digits |
 # | attribute editing | a thickness vector adds ink steadily, far more than a random direction, and keeps the digit for small steps |
 #
