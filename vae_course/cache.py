@@ -1,8 +1,8 @@
 """A cache of trained models, so a later notebook or a widget can reuse a model without retraining.
 
-A model is stored under ``<data folder>/models/<name>-<hash>.pt`` (or ``$VAE_COURSE_MODELS``), where the hash is taken from
-its configuration (architecture, training budget, data, seed...). Change any of those and a new
-model is trained. Files are written atomically (temporary file, then rename) and loaded with
+A model is stored under ``<data folder>/models/<name>-<hash>.pt`` (or under
+``$VAE_COURSE_MODELS``), where the hash is taken from its configuration (architecture, training
+budget, data, seed...). Change any of those and a new model is trained. Files are written atomically (temporary file, then rename) and loaded with
 ``torch.load(weights_only=True)``, which cannot run code from a file someone else gave you.
 Set ``VAE_COURSE_NO_CACHE=1`` to always retrain.
 """
