@@ -1,0 +1,150 @@
+"""Start ``vae-course lab`` the way a learner does, and account for every process it starts.
+
+Shared by the lab's signal tests and the browser tests. Each lab runs on a free localhost port
+with its own token, workspace, JupyterLab settings and runtime folder (all under ``home``), so a
+test never touches the learner's real ``work/`` or the user's Jupyter files.
+"""
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from vae_course.paths import COURSE_ROOT
+
+START_TIMEOUT = 120  # seconds until the server answers (a busy two-core machine is slow)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lab_command(port, token, *extra):
+    script = Path(sys.executable).with_name("vae-course")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "vae_course.cli"]
+    return command + ["lab", f"--port={port}", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                      f"--IdentityProvider.token={token}", *extra]
+
+
+class Lab:
+    """A running ``vae-course lab``: ``base`` URL, ``token``, ``work`` folder, ``log`` path,
+    ``process`` (the Popen), ``runtime`` folder, and ``started``: every process seen below it."""
+
+    def __init__(self, home, work=None, cwd=COURSE_ROOT, extra=(), settings=None, env=None):
+        home = Path(home)
+        self.home, self.work = home, Path(work) if work else home / "work"
+        self.port, self.token = free_port(), secrets.token_hex(16)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.runtime = home / "runtime"
+        self.log = home / f"lab-{self.port}.log"
+        for plugin, values in (settings or {}).items():
+            path = home / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+        self.env = dict(os.environ, VAE_COURSE_WORK=str(self.work),
+                        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+                        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+                        JUPYTER_RUNTIME_DIR=str(self.runtime), **(env or {}))
+        self.command = lab_command(self.port, self.token, *extra)
+        self.cwd = cwd
+        self.started = {}  # pid -> psutil.Process (keeps the create time, so pid reuse is safe)
+        self.process = None
+
+    def start(self):
+        log = open(self.log, "w")
+        self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self.started[self.process.pid] = psutil.Process(self.process.pid)
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"vae-course lab exited ({self.process.returncode}):\n"
+                                   f"{self.log_text()[-3000:]}")
+            try:
+                self.get("/api/status")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"JupyterLab did not answer within {START_TIMEOUT} s:\n"
+                                       f"{self.log_text()[-3000:]}")
+                time.sleep(0.5)
+        self.note_processes()
+        return self
+
+    def log_text(self):
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def get(self, path, method="GET", body=None):
+        request = urllib.request.Request(f"{self.base}{path}", method=method,
+                                         data=None if body is None else json.dumps(body).encode(),
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            data = response.read()
+        return json.loads(data) if data else None
+
+    def note_processes(self):
+        """Remember every process now running below the lab (kernels and their children)."""
+        try:
+            for child in psutil.Process(self.process.pid).children(recursive=True):
+                self.started.setdefault(child.pid, child)
+        except psutil.NoSuchProcess:
+            pass
+
+    def alive(self):
+        """The processes this lab started that still run (zombies count as gone)."""
+        out = []
+        for proc in self.started.values():
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    out.append(proc)
+            except psutil.NoSuchProcess:
+                pass
+        return out
+
+    def commands(self, procs=None):
+        """[(pid, command line)] of ``procs`` (default: every process seen), gone ones skipped."""
+        out = []
+        for proc in self.started.values() if procs is None else procs:
+            try:
+                out.append((proc.pid, " ".join(proc.cmdline())))
+            except psutil.Error:
+                pass
+        return out
+
+    def runtime_files(self):
+        return sorted(p.name for p in self.runtime.glob("jpserver-*")) \
+            if self.runtime.is_dir() else []
+
+    def stop(self, signum=signal.SIGTERM, timeout=60):
+        """Send ``signum`` to the lab (only to it, as a process manager would) and wait for it;
+        returns its exit status."""
+        self.note_processes()
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=timeout)
+
+    def kill_leftovers(self):
+        """Last resort for a failed test: SIGKILL whatever this lab left, so the machine is clean
+        for the next test (the assertion that nothing was left has already been made)."""
+        if self.process is not None and self.process.poll() is None:
+            self.note_processes()
+        for proc in self.alive():
+            try:
+                proc.kill()
+            except psutil.NoSuchProcess:
+                pass
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
