@@ -7,6 +7,7 @@ test never touches the learner's real ``work/`` or the user's Jupyter files.
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -20,6 +21,7 @@ import psutil
 
 from vae_course.paths import COURSE_ROOT
 
+URL_RE = re.compile(r"http://127\.0\.0\.1:\d+/\S*\?token=(\w+|\.\.\.)")
 START_TIMEOUT = 120  # seconds until the server answers (a busy two-core machine is slow)
 
 
@@ -29,40 +31,59 @@ def free_port():
         return s.getsockname()[1]
 
 
-def lab_command(port, token, *extra):
+def lab_command():
+    """``vae-course lab`` of this environment (its script, or the module where there is none)."""
     script = Path(sys.executable).with_name("vae-course")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "vae_course.cli"]
-    return command + ["lab", f"--port={port}", "--no-browser", "--ServerApp.ip=127.0.0.1",
-                      f"--IdentityProvider.token={token}", *extra]
+    return command + ["lab"]
 
 
 class Lab:
     """A running ``vae-course lab``: ``base`` URL, ``token``, ``work`` folder, ``log`` path,
     ``process`` (the Popen), ``runtime`` folder, and ``started``: every process seen below it."""
 
-    def __init__(self, home, work=None, cwd=COURSE_ROOT, extra=(), settings=None, env=None):
+    def __init__(self, home, work=None, course=COURSE_ROOT, extra=(), settings=None,
+                 token=True):
+        """``work=None``: a workspace in ``home``; ``work=False``: the course's default (its
+        ``work/``). ``token=False``: let the server make its own and read it from the URL it
+        prints, as a learner does. ``course``: another copy of the course to run (its package
+        is put first on PYTHONPATH, for the lab and its kernels)."""
         home = Path(home)
-        self.home, self.work = home, Path(work) if work else home / "work"
-        self.port, self.token = free_port(), secrets.token_hex(16)
+        self.home, self.course = home, Path(course)
+        self.port = free_port()
+        self.token = secrets.token_hex(16) if token else None
         self.base = f"http://127.0.0.1:{self.port}"
+        self.url = None  # the URL the lab printed, once it has
         self.runtime = home / "runtime"
         self.log = home / f"lab-{self.port}.log"
         for plugin, values in (settings or {}).items():
             path = home / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))
-        self.env = dict(os.environ, VAE_COURSE_WORK=str(self.work),
-                        JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+        self.env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
                         JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-                        JUPYTER_RUNTIME_DIR=str(self.runtime), **(env or {}))
-        self.command = lab_command(self.port, self.token, *extra)
-        self.cwd = cwd
+                        JUPYTER_RUNTIME_DIR=str(self.runtime))
+        self.env.pop("VAE_COURSE_WORK", None)
+        if work is False:
+            self.work = self.course / "work"
+        else:
+            self.work = Path(work) if work else home / "work"
+            self.env["VAE_COURSE_WORK"] = str(self.work)
+        if self.course != COURSE_ROOT:
+            self.env["PYTHONPATH"] = os.pathsep.join(
+                [str(self.course)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+            self.command = [sys.executable, "-m", "vae_course.cli", "lab"]
+        else:
+            self.command = lab_command()
+        self.command += [f"--port={self.port}", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                         *([f"--IdentityProvider.token={self.token}"] if self.token else []),
+                         *extra]
         self.started = {}  # pid -> psutil.Process (keeps the create time, so pid reuse is safe)
         self.process = None
 
     def start(self):
         log = open(self.log, "w")
-        self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=log,
+        self.process = subprocess.Popen(self.command, cwd=self.course, env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self.started[self.process.pid] = psutil.Process(self.process.pid)
@@ -71,14 +92,19 @@ class Lab:
             if self.process.poll() is not None:
                 raise RuntimeError(f"vae-course lab exited ({self.process.returncode}):\n"
                                    f"{self.log_text()[-3000:]}")
-            try:
-                self.get("/api/status")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not answer within {START_TIMEOUT} s:\n"
-                                       f"{self.log_text()[-3000:]}")
-                time.sleep(0.5)
+            found = URL_RE.search(self.log_text())
+            if found:  # the server printed its URL (with "..." for a token it was given)
+                self.url = found.group(0)
+                self.token = self.token or found.group(1)
+                try:
+                    self.get("/api/status")
+                    break
+                except OSError:
+                    pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not answer within {START_TIMEOUT} s:\n"
+                                   f"{self.log_text()[-3000:]}")
+            time.sleep(0.5)
         self.note_processes()
         return self
 

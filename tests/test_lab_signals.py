@@ -26,7 +26,7 @@ def start_busy_kernel(lab, hold_the_gil):
     kernel_id = session["kernel"]["id"]
     client = BlockingKernelClient(connection_file=str(lab.runtime / f"kernel-{kernel_id}.json"))
     client.load_connection_file()
-    client.start_channels()
+    client.start_channels(hb=False)  # a heartbeat misses its 1 s deadline on a busy machine
     try:
         client.wait_for_ready(timeout=60)
         reply = client.execute_interactive(
