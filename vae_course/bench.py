@@ -56,9 +56,6 @@ BEST_MNIST = {"latent_dim": 20, "hidden": 200, "arch": "mlp", "batch_size": 128,
 # One-class anomaly detection: a VAE per digit, trained on that digit only.
 ANOMALY = {"latent_dim": 16, "hidden": 400, "arch": "mlp", "batch_size": 64, "lr": 1e-3,
            "steps": 500, "score_samples": 8}
-# Sprites: notebook 05's recipe comes from vae_course.zoo; this copy is used only without it.
-SPRITES = {"latent_dim": 8, "hidden": 256, "arch": "mlp", "batch_size": 128, "lr": 2e-3,
-           "steps": 2000}
 
 TARGETS = {
     "throughput_ratio": 4.0,          # at least 4x the standard pipeline's images per second
@@ -308,17 +305,16 @@ def time_notebook(path, timeout=900, use_cache=False):
     may load models from the model cache (``$VAE_COURSE_MODELS`` or the data folder's).
     """
     import nbformat
-    from nbclient import NotebookClient
+
+    from .execute import execute_notebook
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
     error = None
     with _environment(VAE_COURSE_NO_CACHE=None if use_cache else "1"):
         start = time.perf_counter()
         try:
-            client.execute()
+            execute_notebook(nb, path.parent, timeout)
         except Exception as err:  # report it with the time; one notebook must not stop the rest
             text = str(err).strip().splitlines()
             error = f"{type(err).__name__}: {text[-1][:300] if text else ''}"
@@ -357,30 +353,21 @@ def notebooks(paths, timeout=900, cache="fresh", progress=True):
 
 
 def _train_sprites_vae(data, beta, seed, steps, device):
-    """Train one sprites β-VAE with notebook 05's recipe (``vae_course.zoo.sprites_vae``, never
-    from its cache, so the training time is measured here); ``SPRITES`` if the zoo has none.
+    """Train one sprites β-VAE with notebook 05's recipe (``course_models.sprites_vae``, never
+    from its cache, so the training time is measured here). Returns ``(model, seconds)``."""
+    from . import course_models
 
-    Returns ``(model, seconds)``.
-    """
-    from . import zoo
-
-    maker = getattr(zoo, "sprites_vae", None)
-    if maker is not None:
-        with _environment(VAE_COURSE_NO_CACHE="1"):
-            model, extra = maker(beta, seed=seed, steps=steps, sprites=data, device=device,
-                                 progress=False)
-        return model.to(device), float(extra["seconds"])
-    model = _model(SPRITES, device, seed, image_shape=tuple(data.images.shape[1:]))
-    history = fit(model, data.images, steps=steps, beta=beta, batch_size=SPRITES["batch_size"],
-                  lr=SPRITES["lr"], seed=seed, device=device, progress=False)
-    return model, history.seconds
+    with _environment(VAE_COURSE_NO_CACHE="1"):
+        model, extra = course_models.sprites_vae(beta, seed=seed, steps=steps, sprites=data,
+                                                 device=device, progress=False)
+    return model.to(device), float(extra["seconds"])
 
 
 def sprites_recipe():
-    """Notebook 05's sprites recipe when the zoo has it, else ``SPRITES``."""
-    from . import zoo
+    """Notebook 05's sprites recipe (``course_models.sprites_recipe``), the one place it lives."""
+    from . import course_models
 
-    return dict(zoo.sprites_recipe()) if hasattr(zoo, "sprites_recipe") else dict(SPRITES)
+    return course_models.sprites_recipe()
 
 
 def sprites(seeds=3, steps=None, best_seconds=180.0, device=None, progress=True):

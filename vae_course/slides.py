@@ -207,12 +207,9 @@ def _exporter():
 
 def execute_notebook(nb, path, timeout=900):
     """Run a notebook in a fresh kernel (from its own folder) so the deck shows its outputs."""
-    from nbclient import NotebookClient
+    from .execute import execute_notebook as run
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(path).parent)}})
-    client.execute()
-    return nb
+    return run(nb, Path(path).parent, timeout)
 
 
 def remote_resources(page):
