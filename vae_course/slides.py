@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import COURSE_ROOT
+from .paths import COURSE_ROOT, lecture_notebooks
 
 SOLUTION_TAG = "solution"
 ASSET_DIRS = {"reveal": "reveal.js", "mathjax": "mathjax"}
@@ -131,12 +131,6 @@ def copy_assets(out_dir):
             stamp.write_text(origin)
         copied[key] = target
     return copied
-
-
-def lecture_notebooks(root=None):
-    """Every lecture notebook (``notebooks/*.ipynb``), sorted by name."""
-    root = Path(root) if root is not None else COURSE_ROOT
-    return sorted((root / "notebooks").glob("*.ipynb"))
 
 
 def slide_type(cell):
