@@ -6,7 +6,8 @@ The checks compare against the course's own functions internally; they show what
 what came back, never the reference code.
 
 Layout: ``framework`` (the result, its display, the runner), ``compare`` (validators and
-comparisons shared by the checks), one module per exercise (``reparameterise``, ``elbo``,
+comparisons shared by the checks), ``gradients`` (does a result back-propagate like the
+reference's), one module per exercise (``reparameterise``, ``elbo``,
 ``annealing``, ``mig``, ``interpolation``), and ``notebook_runner`` (``vae-course check``, which
 runs a notebook and reads the checks' marker lines back). A new exercise's checks go in a new
 module here, added to the imports and to ``CHECKS`` below.

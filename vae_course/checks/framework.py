@@ -140,9 +140,9 @@ class Check:
                 message = (f"{self.signature} is not implemented yet: replace the `raise "
                            f"NotImplementedError` line with your code{hint}.")
             raise _Stop(self.result(TODO, message)) from None
-        except _Stop:
-            raise
-        except Exception as err:  # learner code: any exception becomes feedback
+        except (_Stop, KeyboardInterrupt):
+            raise  # a result, or the learner pressing stop: not the learner's code failing
+        except BaseException as err:  # learner code: any exception, SystemExit too, is feedback
             known = self.explain(err) if self.explain else None
             if known:
                 self.mistake(*known)
@@ -187,7 +187,9 @@ def run_check(check, body, fn):
             return body(check, fn)
     except _Stop as stop:
         return stop.result
-    except Exception as err:  # e.g. an odd return value the check could not digest
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # e.g. an odd return value the check could not digest
         return check.result(FAIL, f"the check could not use what {check.signature} returned: "
                                   f"{type(err).__name__}: {_first_line(err)}")
 
