@@ -6,6 +6,8 @@
     vae-course build --check  fail if any generated file is out of date
     vae-course data           download full MNIST (needs the network; optional)
     vae-course check PATH     run an exercise notebook headlessly and report each check
+    vae-course progress       run every exercise in your workspace: one table of all tasks
+                              (also `vae-course check` with no notebook)
     vae-course slides         build offline reveal.js slide decks into build/slides/
     vae-course prepare        train and cache every model the lectures use (before class)
     vae-course bench          measure speed and quality (see README, "Results")
@@ -144,8 +146,36 @@ def cmd_prepare(args, extra):
     return 1 if failed else 0
 
 
+CHECK_OPTIONS_WITH_VALUES = ("--timeout", "--max-output", "--kernel")
+
+
+def route_check(rest):
+    """Arguments of ``vae-course check`` -> (module to run, its arguments). Without a notebook
+    it is ``progress`` (every exercise in the workspace); a notebook that is not a path but names
+    an exercise in the workspace (``03_elbo``, ``exercises/03_elbo.ipynb``) is that copy."""
+    from pathlib import Path
+
+    positional = [i for i, a in enumerate(rest) if not a.startswith("-") and
+                  not (i and rest[i - 1] in CHECK_OPTIONS_WITH_VALUES)]
+    if not positional:
+        return ("checks.notebook_runner" if {"-h", "--help"} & set(rest) else "progress"), rest
+    i = positional[0]
+    if not Path(rest[i]).exists():
+        from .workspace import workspace_dir
+
+        work = workspace_dir()
+        name = rest[i] if rest[i].endswith((".ipynb", ".py")) else rest[i] + ".ipynb"
+        for candidate in (work / name, work / "exercises" / name):
+            if candidate.is_file():
+                return "checks.notebook_runner", rest[:i] + [str(candidate)] + rest[i + 1:]
+    return "checks.notebook_runner", rest
+
+
 # Commands whose arguments their own module parses: name -> (module in vae_course, help).
-DELEGATED = {"check": ("checks.notebook_runner", "run an exercise notebook's checks"),
+DELEGATED = {"check": ("checks.notebook_runner", "run an exercise notebook's checks (no "
+                                                 "notebook: every exercise, as progress)"),
+             "progress": ("progress", "run every exercise in your workspace: one table of "
+                                      "tasks"),
              "slides": ("slides", "build offline slide decks"),
              "bench": ("bench", "measure speed and quality")}
 
@@ -198,6 +228,9 @@ def main(argv=None):
         p.set_defaults(func=_delegate(module))
 
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "check":
+        module, rest = route_check(argv[1:])
+        return _delegate(module)(argparse.Namespace(rest=rest), [])
     if argv and argv[0] in DELEGATED:  # hand their arguments over untouched and in order
         return _delegate(DELEGATED[argv[0]][0])(argparse.Namespace(rest=argv[1:]), [])
     args, extra = parser.parse_known_args(argv)
