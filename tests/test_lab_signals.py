@@ -2,8 +2,9 @@
 
 Each test starts the real command in a subprocess on a free port, opens a notebook session the
 way JupyterLab does (a kernel starts), has the kernel start a child process of its own, signals
-the lab, and then asserts that the lab, the kernel and the kernel's child are all gone and that
-no ``jpserver-<pid>.json`` is left in the runtime folder. The SIGTERM test first puts the kernel
+the lab, and then asserts that the lab, the kernel and the kernel's child are all gone, that
+no ``jpserver-<pid>.json`` is left in the runtime folder, and that the lab said so in one line
+(no traceback) and exited 130 after Ctrl-C, 0 after SIGTERM. The SIGTERM test first puts the kernel
 in a long C call that holds the GIL, so it cannot answer the polite shutdown request.
 """
 
@@ -64,7 +65,9 @@ def test_a_signal_stops_lab_kernels_and_their_children(tmp_path, signum, hold_th
         print(f"{signal.Signals(signum).name}: stopped in {time.perf_counter() - start:.1f} s, "
               f"{len(lab.started)} processes accounted for")
         assert left == [], f"still running after {signal.Signals(signum).name}: {left}"
-        assert status == 0, lab.log_text()[-2000:]
+        assert status == (130 if signum == signal.SIGINT else 0), lab.log_text()[-2000:]
+        assert "JupyterLab stopped, kernels shut down" in lab.log_text()
+        assert "Traceback" not in lab.log_text()
         assert lab.runtime_files() == [], "stale runtime files"
         assert not psutil.pid_exists(sleep_pid) or \
             psutil.Process(sleep_pid).status() == psutil.STATUS_ZOMBIE

@@ -42,7 +42,7 @@ def cmd_lab(args, extra):
     print(f"Your workspace is {report.work}: your own copies of the course's notebooks; "
           f"saving writes only there.\nStarting JupyterLab on {start}; stop it with Ctrl-C.",
           flush=True)
-    return lab.run(lab.lab_arguments(report.work, start, args.port, extra))
+    return lab.run(lab.lab_arguments(report.work, start, args.port, extra), report.work)
 
 
 def cmd_workspace(args, extra):

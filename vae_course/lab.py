@@ -72,15 +72,31 @@ def lab_arguments(work, start=START, port=8888, extra=()):
     return args + list(extra)
 
 
-def run(args):
-    """Run JupyterLab with ``args`` in this process until SIGTERM, Ctrl-C or the UI's Shut Down;
-    returns the exit status."""
+def run(args, work=None):
+    """Run JupyterLab with ``args`` in this process until SIGTERM, Ctrl-C or the UI's Shut Down.
+    Returns the exit status: 130 after Ctrl-C (SIGINT), as for any interrupted command; 0
+    otherwise."""
     from jupyterlab.labapp import LabApp
 
-    server = LabApp.initialize_server(argv=list(args))
-    # Ctrl-C (and SIGINT from a script) stops like SIGTERM does: kernels shut down, runtime file
-    # removed. Without a terminal JupyterLab installs no SIGINT handler at all.
-    signal.signal(signal.SIGINT, server._signal_stop)
-    server.start()
-    sys.stdout.flush()
-    return 0
+    stopped_by = []
+
+    def stop(signum, frame):
+        if not stopped_by:
+            print(f"\nStopping JupyterLab ({signal.Signals(signum).name}): shutting its kernels "
+                  "down...", file=sys.stderr, flush=True)
+        stopped_by.append(signum)
+        server._signal_stop(signum, frame)  # orderly: kernels, runtime file, then the loop
+
+    try:
+        server = LabApp.initialize_server(argv=list(args))
+        # Ctrl-C stops like SIGTERM does. (JupyterLab itself asks for confirmation on a terminal
+        # and, without one, exits without shutting its kernels down.)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        server.start()
+    except KeyboardInterrupt:  # before the server was up: nothing of it to clean
+        print("\nInterrupted before JupyterLab started.", file=sys.stderr)
+        return 130
+    where = f"; your work is in {work}" if work else ""
+    print(f"JupyterLab stopped, kernels shut down{where}.", file=sys.stderr, flush=True)
+    return 130 if signal.SIGINT in stopped_by else 0
