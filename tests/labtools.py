@@ -81,10 +81,19 @@ class Lab:
         self.started = {}  # pid -> psutil.Process (keeps the create time, so pid reuse is safe)
         self.process = None
 
-    def start(self):
+    def start(self, terminal=False):
+        """Start the lab; ``terminal``: with a pseudo-terminal as its stdin, as in a shell (where
+        JupyterLab's own Ctrl-C handling differs)."""
         log = open(self.log, "w")
+        stdin = None
+        if terminal:
+            import pty
+
+            self._pty = pty.openpty()
+            stdin = self._pty[1]
         self.process = subprocess.Popen(self.command, cwd=self.course, env=self.env, stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, stdin=stdin,
+                                        start_new_session=True)
         log.close()
         self.started[self.process.pid] = psutil.Process(self.process.pid)
         deadline = time.monotonic() + START_TIMEOUT
@@ -152,12 +161,20 @@ class Lab:
         return sorted(p.name for p in self.runtime.glob("jpserver-*")) \
             if self.runtime.is_dir() else []
 
-    def stop(self, signum=signal.SIGTERM, timeout=60):
-        """Send ``signum`` to the lab (only to it, as a process manager would) and wait for it;
-        returns its exit status."""
+    def stop(self, signum=signal.SIGTERM, timeout=60, group=False):
+        """Send ``signum`` to the lab (only to it, as a process manager would; ``group``: to its
+        process group, as a terminal's Ctrl-C does) and wait for it; returns its exit status."""
         self.note_processes()
-        self.process.send_signal(signum)
-        return self.process.wait(timeout=timeout)
+        if group:
+            os.killpg(self.process.pid, signum)
+        else:
+            self.process.send_signal(signum)
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            for fd in getattr(self, "_pty", ()):
+                os.close(fd)
+            self._pty = ()
 
     def kill_leftovers(self):
         """Last resort for a failed test: SIGKILL whatever this lab left, so the machine is clean

@@ -5,7 +5,9 @@ way JupyterLab does (a kernel starts), has the kernel start a child process of i
 the lab, and then asserts that the lab, the kernel and the kernel's child are all gone, that
 no ``jpserver-<pid>.json`` is left in the runtime folder, and that the lab said so in one line
 (no traceback) and exited 130 after Ctrl-C, 0 after SIGTERM. The SIGTERM test first puts the kernel
-in a long C call that holds the GIL, so it cannot answer the polite shutdown request.
+in a long C call that holds the GIL, so it cannot answer the polite shutdown request. On a
+terminal (a pseudo-terminal here) JupyterLab would ask "Shut down this Jupyter server (y/[n])?";
+the course's lab stops at the first Ctrl-C.
 """
 
 import signal
@@ -43,11 +45,12 @@ def start_busy_kernel(lab, hold_the_gil):
     return pid
 
 
-@pytest.mark.parametrize("signum, hold_the_gil", [(signal.SIGTERM, True),
-                                                   (signal.SIGINT, False)],
-                         ids=["SIGTERM-kernel-in-a-C-call", "SIGINT-as-Ctrl-C"])
-def test_a_signal_stops_lab_kernels_and_their_children(tmp_path, signum, hold_the_gil):
-    lab = Lab(tmp_path).start()
+@pytest.mark.parametrize("signum, hold_the_gil, terminal", [
+    (signal.SIGTERM, True, False), (signal.SIGINT, False, False), (signal.SIGINT, False, True)],
+    ids=["SIGTERM-kernel-in-a-C-call", "SIGINT-from-a-script", "Ctrl-C-on-a-terminal"])
+def test_a_signal_stops_lab_kernels_and_their_children(tmp_path, signum, hold_the_gil,
+                                                       terminal):
+    lab = Lab(tmp_path).start(terminal=terminal)
     try:
         sleep_pid = start_busy_kernel(lab, hold_the_gil)
         lab.note_processes()
@@ -57,7 +60,7 @@ def test_a_signal_stops_lab_kernels_and_their_children(tmp_path, signum, hold_th
         assert lab.runtime_files(), "the running server wrote no jpserver-*.json"
 
         start = time.perf_counter()
-        status = lab.stop(signum)
+        status = lab.stop(signum, group=terminal)  # a terminal signals the foreground group
         deadline = time.monotonic() + 15  # kernels are reaped just after the server exits
         while lab.alive() and time.monotonic() < deadline:
             time.sleep(0.2)
