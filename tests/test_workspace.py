@@ -163,3 +163,18 @@ def test_workspace_command_refreshes_one_notebook(tmp_path):
     wrong = subprocess.run(command + ["--refresh", "03_elbo"], env=env, capture_output=True,
                            text=True, timeout=120)
     assert wrong.returncode == 1 and "several folders" in wrong.stderr
+
+
+def test_an_interrupted_copy_leaves_no_half_written_notebook(tmp_path, monkeypatch):
+    target = tmp_path / "exercises" / "03_elbo.ipynb"
+    assert workspace._write_new(target, "first") and target.read_text() == "first"
+    assert not workspace._write_new(target, "second") and target.read_text() == "first"
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    other = tmp_path / "exercises" / "04_annealing.ipynb"
+    monkeypatch.setattr(os, "link", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        workspace._write_new(other, "text")
+    assert sorted(p.name for p in other.parent.iterdir()) == ["03_elbo.ipynb"]

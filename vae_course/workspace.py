@@ -139,13 +139,25 @@ def _write_manifest(work, entries):
 
 
 def _write_new(path, text):
-    """Create ``path`` with ``text``; never replace a file that exists (returns False then)."""
+    """Create ``path`` with ``text`` in one step, never replacing a file that exists (returns
+    False then). The text goes to a hidden ``.part`` file first and is linked into place, so an
+    interrupted copy leaves no half-written notebook that a later start would keep."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.name}.part")
     try:
-        with open(path, "x", encoding="utf-8") as f:
-            f.write(text)
-    except FileExistsError:
-        return False
+        part.write_text(text, encoding="utf-8")
+        try:
+            os.link(part, path)
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links: exclusive create instead
+            try:
+                with open(path, "x", encoding="utf-8") as f:
+                    f.write(text)
+            except FileExistsError:
+                return False
+    finally:
+        part.unlink(missing_ok=True)
     return True
 
 
