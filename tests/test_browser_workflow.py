@@ -9,8 +9,9 @@
 3. SIGTERM stops the lab (server, kernel, runtime file all gone); a new ``vae-course lab`` opens
    the exercise with the learner's code in it.
 4. The maintainer's commands run in the same copy: ``vae-course build``, ``build --check`` and
-   pytest on the course's test paths (collection of everything, plus one notebook). The
-   learner's workspace is byte-for-byte what it was, and ``git status`` is clean.
+   pytest on the course's test paths (collection of notebooks/ and solutions/, then
+   tests/test_build.py and the overview notebook). The learner's workspace is byte-for-byte
+   what it was, and ``git status`` is clean.
 5. No process started by the test is left.
 
 Screenshots of each stage go to test-artifacts/workflow_*.png. The expected feedback is not
@@ -146,7 +147,7 @@ def run_other_commands(course, env):
     runs = [python + ["-m", "vae_course.cli", "build"],
             python + ["-m", "vae_course.cli", "build", "--check"],
             python + ["-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-                      "--nbval-lax", "tests", "notebooks", "solutions"],
+                      "--nbval-lax", "notebooks", "solutions"],
             python + ["-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
                       "--nbval-current-env", "tests/test_build.py",
                       "notebooks/00_overview.ipynb"]]
