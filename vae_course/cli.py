@@ -16,7 +16,7 @@
 import argparse
 import sys
 
-from .paths import COURSE_ROOT, is_checkout
+from .paths import is_checkout
 
 
 def cmd_lab(args, extra):
