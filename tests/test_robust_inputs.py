@@ -476,16 +476,17 @@ def test_cyclical_schedule_repeats_every_period(period, ratio, beta_max, step, c
 def test_schedule_arguments_are_accepted_exactly_when_valid(value):
     valid_beta = (isinstance(value, (int, float)) and not isinstance(value, bool)
                   and math.isfinite(value) and value >= 0)
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if valid_beta:
         assert schedules.Constant(value)(3) == float(value)
-    else:
-        with pytest.raises(ValueError, match="^beta"):
+    else:  # the wrong kind of value is a TypeError, a wrong number a ValueError
+        with pytest.raises(ValueError if number else TypeError, match="^beta"):
             schedules.Constant(value)
-    valid_steps = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-    if valid_steps:
+    integer = isinstance(value, int) and not isinstance(value, bool)
+    if integer and value >= 1:
         assert schedules.LinearWarmup(value)(0) == 0
     else:
-        with pytest.raises(ValueError, match="^warmup_steps"):
+        with pytest.raises(ValueError if integer else TypeError, match="^warmup_steps"):
             schedules.LinearWarmup(value)
 
 

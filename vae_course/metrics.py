@@ -80,8 +80,7 @@ def mutual_information_matrix(codes, factors, n_bins=20):
     """
     from sklearn.metrics import mutual_info_score
 
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
-        raise ValueError(f"n_bins: expected an int >= 2, got {n_bins!r}")
+    n_bins = check_int("n_bins", n_bins, low=2)
     codes = _as_numpy("codes", codes, dtype=float)
     factors = _as_numpy("factors", factors)
     if len(codes) != len(factors):
