@@ -1,6 +1,7 @@
 """Numbers the course measures: active units, MIG, AUROC.
 
-Each function has known-answer tests in ``tests/test_metrics.py``.
+Tests: known answers for MIG and its parts in ``tests/test_metrics_mig.py``; properties of
+latent activity, active units and AUROC (held on random inputs) in ``tests/test_robust_inputs.py``.
 """
 
 import numpy as np
