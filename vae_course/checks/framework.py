@@ -19,6 +19,7 @@ function through ``check.call`` and ends with ``check.passed``, ``check.mistake`
 ``check.fail``.
 """
 
+import functools
 import html
 import re
 import traceback
@@ -107,7 +108,9 @@ class Check:
     """What a running check knows: its name and the contract it states in messages."""
 
     def __init__(self, name, signature, explain=None):
-        self.name, self.signature, self.explain = name, signature, explain
+        # explain: {text of an error message: (code, explanation)} for errors that a known
+        # mistake raises (e.g. a probability loss fed with logits)
+        self.name, self.signature, self.explain = name, signature, explain or {}
 
     def result(self, status, message, code=None):
         return CheckResult(self.name, status, message, code)
@@ -143,9 +146,9 @@ class Check:
         except _Stop:
             raise
         except Exception as err:  # learner code: any exception becomes feedback
-            known = self.explain(err) if self.explain else None
-            if known:
-                self.mistake(*known)
+            for text, (code, explanation) in self.explain.items():
+                if text in str(err):
+                    self.mistake(code, explanation)
             self.fail(f"calling {self.signature} raised {type(err).__name__}: "
                       f"{_first_line(err)}{_where(err)}")
 
@@ -192,8 +195,25 @@ def run_check(check, body, fn):
                                   f"{type(err).__name__}: {_first_line(err)}")
 
 
-def finish(result, show_result):
-    """Show the result when asked (the default of every ``check_*``), and return it."""
+def exercise_check(name, signature, explain=None):
+    """Decorator that turns a check's body, ``check_<name>(check, fn)``, into the public
+    ``check_<name>(fn, show=True)`` the notebooks call (``run_and_show`` does the work)."""
+    def decorate(body):
+        @functools.wraps(body)
+        def check_function(fn, show=True):
+            return run_and_show(name, signature, body, fn, show, explain)
+
+        del check_function.__wrapped__  # its signature is (fn, show=True), not the body's
+        return check_function
+    return decorate
+
+
+def run_and_show(name, signature, body, fn, show_result=True, explain=None):
+    """Check ``fn`` with ``body`` (see ``run_check``), show the result unless ``show_result`` is
+    False, and return it: the whole of every public ``check_*`` function. ``signature`` is the
+    contract as messages quote it; ``explain`` maps a text in an error message to the known
+    mistake behind it, ``(code, explanation)``."""
+    result = run_check(Check(name, signature, explain), body, fn)
     if show_result:
         show(result)
     return result
