@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
+from .argcheck import (check_choice, check_images, check_int, check_module, check_number,
+                       describe)
 from .device import get_device, seed_everything
 from .losses import LIKELIHOODS, elbo_loss, reconstruction_loss
 from .models import is_vae
 from .schedules import as_schedule
-from .argcheck import (check_choice, check_images, check_int, check_module, check_number,
-                       describe)
 
 
 class TrainingDiverged(FloatingPointError):
@@ -157,7 +157,8 @@ def fit(model, x_train, x_test=None, *, steps=2000, batch_size=128, lr=1e-3, bet
                 logits = model(xb)
                 if step == 0:
                     _check_outputs(model, xb, logits)
-                loss = recon = reconstruction_loss(logits, xb, likelihood, check_inputs=False).mean()
+                recon = reconstruction_loss(logits, xb, likelihood, check_inputs=False).mean()
+                loss = recon
                 kl = torch.zeros(())
 
             # Check before the update, so a diverged step never reaches the weights.
