@@ -108,9 +108,7 @@ class Check:
     """What a running check knows: its name and the contract it states in messages."""
 
     def __init__(self, name, signature, explain=None):
-        # explain: {text of an error message: (code, explanation)} for errors that a known
-        # mistake raises (e.g. a probability loss fed with logits)
-        self.name, self.signature, self.explain = name, signature, explain or {}
+        self.name, self.signature, self.explain = name, signature, explain
 
     def result(self, status, message, code=None):
         return CheckResult(self.name, status, message, code)
@@ -146,9 +144,9 @@ class Check:
         except _Stop:
             raise
         except Exception as err:  # learner code: any exception becomes feedback
-            for text, (code, explanation) in self.explain.items():
-                if text in str(err):
-                    self.mistake(code, explanation)
+            known = self.explain(err) if self.explain else None
+            if known:
+                self.mistake(*known)
             self.fail(f"calling {self.signature} raised {type(err).__name__}: "
                       f"{_first_line(err)}{_where(err)}")
 
@@ -213,7 +211,12 @@ def run_and_show(name, signature, body, fn, show_result=True, explain=None):
     False, and return it: the whole of every public ``check_*`` function. ``signature`` is the
     contract as messages quote it; ``explain`` maps a text in an error message to the known
     mistake behind it, ``(code, explanation)``."""
-    result = run_check(Check(name, signature, explain), body, fn)
+    known = dict(explain or {})
+
+    def explain_error(err):  # the known mistake behind an error the learner's code raised
+        return next((m for text, m in known.items() if text in str(err)), None)
+
+    result = run_check(Check(name, signature, explain_error), body, fn)
     if show_result:
         show(result)
     return result
