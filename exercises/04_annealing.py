@@ -37,6 +37,7 @@ from vae_course.device import get_device, seed_everything
 from vae_course.losses import elbo_loss
 from vae_course.metrics import encode_all
 from vae_course.models import VAE
+from vae_course.plots import plot_curves
 
 SEED = seed_everything(0)
 
@@ -118,8 +119,6 @@ check_active_units(active_units)
 # own step, so numbers from the warm-up and after it measure slightly different objectives.
 
 # %%
-import matplotlib.pyplot as plt
-
 seed_everything(0)
 device = get_device()
 data = load_mnist()
@@ -138,10 +137,4 @@ n_active = active_units(mu, logvar)
 print(f"active units after 400 steps: {n_active} of {mu.shape[1]}")
 assert betas[0] == 0 and betas[200] == 1 and betas[-1] == 1
 assert 1 <= n_active <= mu.shape[1]
-fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-axes[0].plot(losses)
-axes[0].set(xlabel="step", ylabel="loss (nats per image)")
-axes[1].plot(betas, color="C3")
-axes[1].set(xlabel="step", ylabel="β")
-fig.tight_layout()
-plt.show()
+plot_curves({"loss (nats per image)": losses, "β": betas});

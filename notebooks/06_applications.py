@@ -42,17 +42,14 @@ import torch
 
 from vae_course import course_models as zoo
 from vae_course.anomaly import negative_elbo, reconstruction_error
-from vae_course.cache import train_or_load
 from vae_course.classifier import digit_likeness
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
 from vae_course.frechet import frechet_digit_distance
 from vae_course.latent import apply_attribute, attribute_vector, interpolate_images, slerp
 from vae_course.metrics import auroc, encode_all, roc_curve
-from vae_course.models import VAE
 from vae_course.plots import show_images
 from vae_course.sprites import make_sprites
-from vae_course.train import fit
 
 seed_everything(0)
 device = get_device()
@@ -273,12 +270,7 @@ assert table["VAE, prior N(0, I)"]["greyness"] > table[best_fitted]["greyness"]
 
 # %% slideshow={"slide_type": "fragment"}
 UNSEEN = 7
-normal_train = data.x_train[data.y_train != UNSEEN]
-config = {"latent_dim": 16, "hidden": 400, "steps": 1500, "unseen": UNSEEN,
-          "data": data.source, "n": len(normal_train)}
-detector, _, _ = train_or_load(
-    "vae-without-7", config, lambda: VAE(16, 400),
-    lambda m: {"seconds": fit(m, normal_train, steps=1500, seed=0, desc="VAE (no 7s)").seconds})
+detector, _ = zoo.vae_without_digit(UNSEEN, data=data)  # 16-D VAE, 1,500 steps (cached)
 detector = detector.to(device).eval()
 
 normal = data.x_test[data.y_test != UNSEEN]

@@ -32,6 +32,7 @@ from vae_course.checks import check_elbo_loss, check_kl_divergence
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
 from vae_course.models import VAE
+from vae_course.plots import plot_curves
 
 SEED = seed_everything(0)
 
@@ -101,8 +102,6 @@ check_elbo_loss(elbo_loss)
 # KL. (On the way the KL often overshoots before it settles.)
 
 # %%
-import matplotlib.pyplot as plt
-
 seed_everything(0)
 device = get_device()
 x_train = load_mnist().x_train.to(device)
@@ -126,10 +125,4 @@ print(f"reconstruction: {first:.1f} nats/image over the first 20 steps, "
 print(f"KL: {kls[0]:.2f} nats/image at the first step, {kl_last:.1f} over the last 20")
 assert last < 0.6 * first
 assert kls[0] < 1.0 and kl_last > 5 * max(kls[0], 0.2)
-fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-axes[0].plot(recons)
-axes[0].set(xlabel="step", ylabel="recon (nats per image)")
-axes[1].plot(kls, color="C2")
-axes[1].set(xlabel="step", ylabel="KL (nats per image)")
-fig.tight_layout()
-plt.show()
+plot_curves({"recon (nats per image)": recons, "KL (nats per image)": kls});

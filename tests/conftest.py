@@ -1,4 +1,7 @@
-"""Fixtures shared by several test files. Keep this small: add fixtures, don't rewrite."""
+"""Fixtures shared by several test files. Keep this small: add fixtures, don't rewrite.
+
+Plain helpers that tests call directly (fake MNIST IDX files, a tiny VAE) are in ``fakes.py``.
+"""
 
 import os
 import shutil

@@ -95,3 +95,20 @@ def test_errors():
         negative_elbo(VAE(latent_dim=2, hidden=8), torch.rand(2, 1, 28, 28), samples=0)
     with pytest.raises(ValueError, match="image tensor"):
         reconstruction_error(ae, torch.rand(2, 784))
+
+
+def test_negative_elbo_of_a_trained_vae_averages_to_its_elbo():
+    """The anomaly score of notebook 06 and of the bench: per image, it averages to the −ELBO
+    that ``evaluate`` reports (one-sample evaluate is noisier, not biased)."""
+    from vae_course.data import load_mnist
+    from vae_course.train import evaluate, fit
+
+    data = load_mnist(quiet=True)
+    torch.manual_seed(0)
+    model = VAE(8, 64)
+    fit(model, data.x_train[:512], steps=50, device="cpu", progress=False)
+    x = data.x_test[:300]
+    scores = negative_elbo(model, x, samples=16)
+    assert scores.shape == (300,) and torch.isfinite(scores).all()
+    assert abs(scores.mean().item() - evaluate(model, x)) < 2.0
+    assert torch.equal(scores, negative_elbo(model, x, samples=16))  # seeded

@@ -11,7 +11,7 @@ import torch
 from vae_course import bench
 from vae_course.data import load_mnist
 from vae_course.models import VAE
-from vae_course.train import evaluate, fit
+from vae_course.train import evaluate
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +56,22 @@ def test_train_standard_trains_across_epoch_boundaries(mnist):
     assert evaluate(model, small.x_test) < before - 50  # 40 steps over 14 epochs learn a lot
 
 
-def test_nelbo_per_image_averages_to_the_elbo(mnist):
-    torch.manual_seed(0)
-    model = VAE(8, 64)
-    fit(model, mnist.x_train[:512], steps=50, device="cpu", progress=False)
-    x = mnist.x_test[:300]
-    scores = bench.nelbo_per_image(model, x, samples=16)
-    assert scores.shape == (300,) and torch.isfinite(scores).all()
-    # the mean of per-image −ELBO is the batch −ELBO; one-sample evaluate is noisier, not biased
-    assert abs(scores.mean().item() - evaluate(model, x)) < 2.0
-    # deterministic given the seed
-    assert torch.equal(scores, bench.nelbo_per_image(model, x, samples=16))
+def test_the_timed_matrix_products_are_the_training_steps_flops():
+    """The matmul fraction compares like with like: the products timed on their own are exactly
+    the FLOPs torch counts on a real training step of the 784-400-20 MLP VAE."""
+    from vae_course.bench.matmul import matmul_rate, step_flops, training_matmuls
+
+    model, x = VAE(20, 400), torch.rand(128, 1, 28, 28)
+    shapes = training_matmuls(model, x)
+    layers = [(784, 400), (400, 40), (20, 400), (400, 784)]  # encoder, heads, decoder
+    forward = sum(2 * i * o for i, o in layers)
+    input_grads = forward - 2 * 784 * 400  # the images need no gradient
+    assert 2 * sum(m * k * n for m, k, n in shapes) == 128 * (2 * forward + input_grads)
+    assert step_flops(model, x) == 128 * (2 * forward + input_grads)
+    assert all(p.grad is None for p in model.parameters())  # the count leaves no gradients
+    assert matmul_rate(shapes, steps=2, device="cpu") > 1e6
+    with pytest.raises(ValueError, match="Linear"):
+        training_matmuls(VAE(8, 32, arch="conv"), x)
 
 
 def _notebook(path, source):
@@ -169,6 +174,8 @@ def _results(ratio, gain):
         "mig_beta4": {"mean": 0.2, "sd": 0.02, "values": [0.2]},
         "auroc_per_digit": {str(d): 0.9 for d in range(10)}, "auroc_mean": 0.9,
         "nll_iwae": 110.0, "nelbo_test": 115.0, "iwae_k": 1000, "iwae_images": 1000,
+        "flops_per_image": 3.28e6, "fit_gflops": 19.0, "matmul_gflops": 20.0,
+        "fit_matmul_fraction": 0.95,
     }
 
 
@@ -180,6 +187,7 @@ def test_render_table_marks_each_target():
     table = bench.render_table(_results(ratio=2.5, gain=25.0))
     assert _row(table, "Training throughput").endswith("| **no** |")
     assert "2.50×" in _row(table, "Training throughput")
+    assert "95 % (3.28 MFLOP per image: 19.0 of 20.0 GFLOP/s)" in _row(table, "  against the")
     assert _row(table, "Held-out −ELBO").endswith("| yes |")
     assert _row(table, "Lecture notebooks").endswith("| **no** |")  # 01 takes 95 s > 90 s
     assert _row(table, "  `00_overview`").endswith("| yes |")
@@ -225,6 +233,8 @@ def test_quick_bench_end_to_end(tmp_path):
     assert results["quick"] is True
     assert 0 < results["throughput_ratio"] < 1000
     assert results["throughput_ours_ips"] > 0 and results["throughput_baseline_ips"] > 0
+    assert results["flops_per_image"] == 3_280_000  # 784-400-20 MLP VAE, forward and backward
+    assert 0 < results["fit_matmul_fraction"] < 10 and results["matmul_gflops"] > 0
     for key in ("equal_budget_nelbo_ours", "equal_budget_nelbo_baseline", "nelbo_test"):
         assert 50 < results[key] < 600, (key, results[key])
     # an importance-weighted bound is tighter than the ELBO: NLL estimate below −ELBO

@@ -5,6 +5,7 @@ import os
 import pytest
 import torch
 
+from fakes import tiny_vae
 from vae_course import cache
 from vae_course.cache import (CheckpointError, config_key, load_checkpoint, save_checkpoint,
                               train_or_load)
@@ -19,11 +20,6 @@ RAN_CODE = []
 class Trap:
     def __reduce__(self):
         return (RAN_CODE.append, ("executed",))
-
-
-def small_vae():
-    torch.manual_seed(0)
-    return VAE(latent_dim=3, hidden=8)
 
 
 class Trainer:
@@ -61,20 +57,20 @@ def test_key_depends_on_every_setting_and_not_on_order():
 
 def test_second_call_loads_instead_of_training(tmp_path):
     train = Trainer()
-    first, extra, from_cache = train_or_load("vae", CONFIG, small_vae, train, folder=tmp_path)
+    first, extra, from_cache = train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path)
     assert (train.calls, from_cache, extra) == (1, False, {"test_nelbo": 123.5})
     assert (tmp_path / (config_key("vae", CONFIG) + ".pt")).is_file()
-    second, extra2, from_cache2 = train_or_load("vae", CONFIG, small_vae, train, folder=tmp_path)
+    second, extra2, from_cache2 = train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path)
     assert (train.calls, from_cache2, extra2) == (1, True, extra)
     assert torch.equal(weights(first), weights(second))
-    assert not torch.equal(weights(second), weights(small_vae()))  # not just a fresh init
+    assert not torch.equal(weights(second), weights(tiny_vae()))  # not just a fresh init
     assert not second.training
 
 
 def test_another_configuration_trains_a_new_model(tmp_path):
     train = Trainer()
-    train_or_load("vae", CONFIG, small_vae, train, folder=tmp_path)
-    train_or_load("vae", dict(CONFIG, steps=6), small_vae, train, folder=tmp_path)
+    train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path)
+    train_or_load("vae", dict(CONFIG, steps=6), tiny_vae, train, folder=tmp_path)
     assert train.calls == 2
     assert len(list(tmp_path.glob("*.pt"))) == 2
 
@@ -82,7 +78,7 @@ def test_another_configuration_trains_a_new_model(tmp_path):
 def test_default_folder_is_the_course_data_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("VAE_COURSE_MODELS", raising=False)
     monkeypatch.setenv("VAE_COURSE_DATA", str(tmp_path))
-    train_or_load("vae", CONFIG, small_vae, Trainer(), verbose=False)
+    train_or_load("vae", CONFIG, tiny_vae, Trainer(), verbose=False)
     assert [p.name for p in (tmp_path / "models").iterdir()] == [
         config_key("vae", CONFIG) + ".pt"]
 
@@ -91,8 +87,8 @@ def test_models_variable_moves_only_the_model_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("VAE_COURSE_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("VAE_COURSE_MODELS", str(tmp_path / "elsewhere"))
     train = Trainer()
-    train_or_load("vae", CONFIG, small_vae, train, verbose=False)
-    _, _, from_cache = train_or_load("vae", CONFIG, small_vae, train, verbose=False)
+    train_or_load("vae", CONFIG, tiny_vae, train, verbose=False)
+    _, _, from_cache = train_or_load("vae", CONFIG, tiny_vae, train, verbose=False)
     assert (train.calls, from_cache) == (1, True)
     assert [p.name for p in (tmp_path / "elsewhere").iterdir()] == [
         config_key("vae", CONFIG) + ".pt"]
@@ -101,27 +97,27 @@ def test_models_variable_moves_only_the_model_cache(tmp_path, monkeypatch):
 
 def test_no_cache_variable_forces_training(tmp_path, monkeypatch):
     train = Trainer()
-    train_or_load("vae", CONFIG, small_vae, train, folder=tmp_path)
+    train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path)
     monkeypatch.setenv(cache.NO_CACHE_ENV, "1")
-    _, _, from_cache = train_or_load("vae", CONFIG, small_vae, train, folder=tmp_path)
+    _, _, from_cache = train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path)
     assert (train.calls, from_cache) == (2, False)
 
 
 def test_a_truncated_checkpoint_is_retrained_and_replaced(tmp_path, capsys):
     train = Trainer()
-    model, _, _ = train_or_load("vae", CONFIG, small_vae, train, folder=tmp_path)
+    model, _, _ = train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path)
     path = tmp_path / (config_key("vae", CONFIG) + ".pt")
     path.write_bytes(path.read_bytes()[:100])
-    again, _, from_cache = train_or_load("vae", CONFIG, small_vae, train, folder=tmp_path)
+    again, _, from_cache = train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path)
     assert (train.calls, from_cache) == (2, False)
     assert "retraining" in capsys.readouterr().out
     assert torch.equal(weights(again), weights(model))
-    assert train_or_load("vae", CONFIG, small_vae, train, folder=tmp_path)[2] is True
+    assert train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path)[2] is True
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
     path = tmp_path / "m.pt"
-    save_checkpoint(small_vae(), path, {"v": 1})
+    save_checkpoint(tiny_vae(), path, {"v": 1})
     good = path.read_bytes()
 
     def broken_save(obj, f, *args, **kwargs):
@@ -130,7 +126,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
 
     monkeypatch.setattr(torch, "save", broken_save)
     with pytest.raises(OSError, match="disk full"):
-        save_checkpoint(small_vae(), path, {"v": 2})
+        save_checkpoint(tiny_vae(), path, {"v": 2})
     assert path.read_bytes() == good
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]
 
@@ -139,7 +135,7 @@ def test_loading_never_runs_code_from_the_file(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"format": "vae-course/1", "state_dict": {}, "extra": Trap()}, path)
     with pytest.raises(CheckpointError):
-        load_checkpoint(small_vae(), path)
+        load_checkpoint(tiny_vae(), path)
     assert RAN_CODE == []
 
 
@@ -147,10 +143,10 @@ def test_foreign_and_mismatched_checkpoints_are_refused(tmp_path):
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(3)}, foreign)
     with pytest.raises(CheckpointError, match="not a vae-course checkpoint"):
-        load_checkpoint(small_vae(), foreign)
+        load_checkpoint(tiny_vae(), foreign)
     other = tmp_path / "other.pt"
     save_checkpoint(VAE(latent_dim=5, hidden=8), other)
-    model = small_vae()
+    model = tiny_vae()
     before = weights(model)
     with pytest.raises(CheckpointError, match="different model"):
         load_checkpoint(model, other)
@@ -158,11 +154,11 @@ def test_foreign_and_mismatched_checkpoints_are_refused(tmp_path):
 
 
 def test_checkpoint_round_trip_keeps_weights_and_extra(tmp_path):
-    model = small_vae()
+    model = tiny_vae()
     with torch.no_grad():
         model.encoder.net[1].weight.mul_(3)
     path = save_checkpoint(model, tmp_path / "sub" / "m.pt", {"test_nelbo": 99.0})
-    fresh = small_vae()
+    fresh = tiny_vae()
     assert load_checkpoint(fresh, path) == {"test_nelbo": 99.0}
     assert torch.equal(weights(fresh), weights(model))
     assert os.listdir(tmp_path / "sub") == ["m.pt"]

@@ -1,40 +1,18 @@
 """MNIST loading: the torchvision path on small IDX files written here, the offline fallback,
 and clear errors for incomplete or corrupt files."""
 
-import gzip
 import time
 
 import numpy as np
 import pytest
 import torch
 
+from fakes import write_fake_mnist, write_idx
 from vae_course.data import MNIST_FILES, MNISTFilesError, load_mnist, mnist_raw_dir
 
 
-def write_idx(path, array, gz=False):
-    """Write a uint8 array in the IDX format MNIST uses."""
-    array = np.asarray(array, dtype=np.uint8)
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
-        int(d).to_bytes(4, "big") for d in array.shape)
-    blob = header + array.tobytes()
-    if gz:
-        path = path.with_name(path.name + ".gz")
-        blob = gzip.compress(blob)
-    path.write_bytes(blob)
-    return path
-
-
-def make_fake_mnist(root, n_train=30, n_test=10, gz=False):
-    raw = mnist_raw_dir(root)
-    raw.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    data = {"train_images": rng.integers(0, 256, (n_train, 28, 28)),
-            "train_labels": rng.integers(0, 10, n_train),
-            "test_images": rng.integers(0, 256, (n_test, 28, 28)),
-            "test_labels": rng.integers(0, 10, n_test)}
-    for key, name in MNIST_FILES.items():
-        write_idx(raw / name, data[key], gz=gz)
-    return data
+def make_fake_mnist(root, gz=False):
+    return write_fake_mnist(root, n_train=30, n_test=10, gz=gz)[0]
 
 
 @pytest.mark.parametrize("gz", [False, True])

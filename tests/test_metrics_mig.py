@@ -153,9 +153,10 @@ def test_mismatched_lengths_are_refused():
         mig(np.zeros((10, 3)), FACTORS)
 
 
-@pytest.mark.parametrize("n_bins", [0, 1, 2.5, True])
-def test_bad_n_bins_is_refused(n_bins):
-    with pytest.raises(ValueError, match="n_bins"):
+@pytest.mark.parametrize("n_bins, error", [(0, ValueError), (1, ValueError), (2.5, TypeError),
+                                           (True, TypeError)])
+def test_bad_n_bins_is_refused(n_bins, error):
+    with pytest.raises(error, match="n_bins"):
         mig(FACTORS.astype(float), FACTORS, n_bins=n_bins)
 
 

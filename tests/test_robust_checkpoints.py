@@ -11,17 +11,10 @@ import pickle
 import pytest
 import torch
 
+from fakes import tiny_vae
 from vae_course import cache
 from vae_course.cache import CheckpointError, load_checkpoint, save_checkpoint, train_or_load
 from vae_course.models import VAE, Autoencoder
-
-SHAPE = (1, 6, 6)
-
-
-def tiny(seed=0, latent_dim=3, cls=VAE):
-    torch.manual_seed(seed)
-    return cls(latent_dim=latent_dim, hidden=8, image_shape=SHAPE)
-
 
 def params(model):
     return {k: v.clone() for k, v in model.state_dict().items()}
@@ -33,8 +26,8 @@ def unchanged(model, before):
 
 @pytest.fixture
 def good(tmp_path):
-    """A valid checkpoint of tiny(seed=1) and its bytes."""
-    path = save_checkpoint(tiny(seed=1), tmp_path / "good.pt", {"test_nelbo": 12.5})
+    """A valid checkpoint of tiny_vae(seed=1) and its bytes."""
+    path = save_checkpoint(tiny_vae(seed=1), tmp_path / "good.pt", {"test_nelbo": 12.5})
     return path, path.read_bytes()
 
 
@@ -63,9 +56,9 @@ def corrupt_cases(tmp_path, blob):
 
 def test_round_trip_with_weights_only(good):
     path, _ = good
-    model = tiny(seed=2)
+    model = tiny_vae(seed=2)
     assert load_checkpoint(model, path) == {"test_nelbo": 12.5}
-    assert unchanged(model, params(tiny(seed=1)))
+    assert unchanged(model, params(tiny_vae(seed=1)))
     payload = torch.load(path, weights_only=True)  # loadable without running any code
     assert payload["format"] == "vae-course/1"
 
@@ -76,7 +69,7 @@ def test_broken_files_give_a_checkpoint_error_and_leave_the_model_alone(tmp_path
     _, blob = good
     path = tmp_path / f"{case}.pt"
     path.write_bytes(corrupt_cases(tmp_path, blob)[case])
-    model = tiny(seed=2)
+    model = tiny_vae(seed=2)
     before = params(model)
     with pytest.raises(CheckpointError) as err:
         load_checkpoint(model, path)
@@ -94,12 +87,12 @@ def test_a_malicious_pickle_is_refused_and_never_runs(tmp_path):
     with open(path, "wb") as f:
         pickle.dump({"format": "vae-course/1", "state_dict": Explode(marker)}, f, protocol=2)
     with pytest.raises(CheckpointError, match="not a readable checkpoint"):
-        load_checkpoint(tiny(), path)
+        load_checkpoint(tiny_vae(), path)
     assert not marker.exists()
     # the same object saved through torch.save is refused too
     torch.save({"format": "vae-course/1", "state_dict": Explode(marker)}, tmp_path / "evil2.pt")
     with pytest.raises(CheckpointError):
-        load_checkpoint(tiny(), tmp_path / "evil2.pt")
+        load_checkpoint(tiny_vae(), tmp_path / "evil2.pt")
     assert not marker.exists()
 
 
@@ -116,7 +109,7 @@ def test_a_malicious_pickle_is_refused_and_never_runs(tmp_path):
 def test_foreign_checkpoints_are_named_as_such(tmp_path, payload, match):
     path = tmp_path / "foreign.pt"
     torch.save(payload, path)
-    model = tiny()
+    model = tiny_vae()
     before = params(model)
     with pytest.raises(CheckpointError, match=match):
         load_checkpoint(model, path)
@@ -125,19 +118,19 @@ def test_foreign_checkpoints_are_named_as_such(tmp_path, payload, match):
 
 def test_a_plain_state_dict_from_torch_save_is_not_mistaken_for_a_checkpoint(tmp_path):
     path = tmp_path / "plain.pt"
-    torch.save(tiny(seed=1).state_dict(), path)
+    torch.save(tiny_vae(seed=1).state_dict(), path)
     with pytest.raises(CheckpointError, match="not a vae-course checkpoint"):
-        load_checkpoint(tiny(), path)
+        load_checkpoint(tiny_vae(), path)
 
 
 @pytest.mark.parametrize("other", [
-    lambda: tiny(seed=1, latent_dim=4),            # same layers, other shapes
-    lambda: tiny(seed=1, cls=Autoencoder),         # same names, other shapes
+    lambda: tiny_vae(seed=1, latent_dim=4),            # same layers, other shapes
+    lambda: tiny_vae(seed=1, cls=Autoencoder),         # same names, other shapes
     lambda: VAE(latent_dim=3, hidden=8, image_shape=(1, 8, 8), arch="conv"),  # other layers
 ])
 def test_weights_of_another_model_never_half_load(tmp_path, other):
     path = save_checkpoint(other(), tmp_path / "other.pt")
-    model = tiny(seed=2)
+    model = tiny_vae(seed=2)
     before = params(model)
     with pytest.raises(CheckpointError, match="different model"):
         load_checkpoint(model, path)
@@ -146,10 +139,10 @@ def test_weights_of_another_model_never_half_load(tmp_path, other):
 
 def test_missing_file_and_folder_instead_of_file(tmp_path):
     with pytest.raises(FileNotFoundError):
-        load_checkpoint(tiny(), tmp_path / "absent.pt")
+        load_checkpoint(tiny_vae(), tmp_path / "absent.pt")
     (tmp_path / "folder.pt").mkdir()
     with pytest.raises(CheckpointError, match="not a readable checkpoint"):
-        load_checkpoint(tiny(), tmp_path / "folder.pt")
+        load_checkpoint(tiny_vae(), tmp_path / "folder.pt")
 
 
 @pytest.mark.parametrize("fault", [OSError("No space left on device"),
@@ -166,11 +159,11 @@ def test_a_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path, good
 
     monkeypatch.setattr(torch, "save", half_write)
     with pytest.raises(type(fault)):
-        save_checkpoint(tiny(seed=3), path)
+        save_checkpoint(tiny_vae(seed=3), path)
     monkeypatch.setattr(torch, "save", real_save)
     assert path.read_bytes() == blob  # the previous checkpoint is untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["good.pt"]  # no *.tmp left behind
-    assert load_checkpoint(tiny(), path) == {"test_nelbo": 12.5}
+    assert load_checkpoint(tiny_vae(), path) == {"test_nelbo": 12.5}
 
 
 def test_save_replaces_in_one_step(tmp_path, good, monkeypatch):
@@ -184,9 +177,9 @@ def test_save_replaces_in_one_step(tmp_path, good, monkeypatch):
         return real_replace(src, dst)
 
     monkeypatch.setattr(cache.os, "replace", spy)
-    save_checkpoint(tiny(seed=4), path, {"v": 2})
+    save_checkpoint(tiny_vae(seed=4), path, {"v": 2})
     assert seen and seen[0][0] == str(tmp_path) and seen[0][1] > 0 and seen[0][2] == str(path)
-    assert load_checkpoint(tiny(), path) == {"v": 2}
+    assert load_checkpoint(tiny_vae(), path) == {"v": 2}
 
 
 def counting_trainer(calls):
@@ -201,7 +194,7 @@ def counting_trainer(calls):
 
 def test_a_corrupt_cache_entry_is_retrained_and_replaced(tmp_path, capsys):
     calls = []
-    args = ("m", {"a": 1}, lambda: tiny(), counting_trainer(calls))
+    args = ("m", {"a": 1}, lambda: tiny_vae(), counting_trainer(calls))
     train_or_load(*args, folder=tmp_path)
     (entry,) = tmp_path.glob("m-*.pt")
     entry.write_bytes(entry.read_bytes()[:100])  # truncated, e.g. the laptop died mid-copy
@@ -218,7 +211,7 @@ def test_an_unwritable_cache_folder_still_returns_the_trained_model(tmp_path, ca
     blocker.write_text("keep me")
     folder = blocker / "models"  # cannot be created, even by root: its parent is a file
     calls = []
-    model, extra, from_cache = train_or_load("m", {}, lambda: tiny(), counting_trainer(calls),
+    model, extra, from_cache = train_or_load("m", {}, lambda: tiny_vae(), counting_trainer(calls),
                                              folder=folder)
     out = capsys.readouterr().out
     assert "Could not cache the model" in out and "VAE_COURSE_DATA" in out
@@ -232,7 +225,7 @@ def test_a_save_that_fails_inside_torch_still_returns_the_model(tmp_path, monkey
         raise RuntimeError("PytorchStreamWriter failed writing file data/0")
 
     monkeypatch.setattr(torch, "save", broken_save)
-    model, extra, _ = train_or_load("m", {}, lambda: tiny(), counting_trainer([]),
+    model, extra, _ = train_or_load("m", {}, lambda: tiny_vae(), counting_trainer([]),
                                     folder=tmp_path)
     assert "Could not cache the model" in capsys.readouterr().out
     assert extra == {"trained": True} and list(tmp_path.iterdir()) == []
@@ -247,7 +240,7 @@ def test_a_read_only_cache_folder_still_returns_the_trained_model(tmp_path, caps
     folder.mkdir()
     folder.chmod(0o555)
     try:
-        model, extra, _ = train_or_load("m", {}, lambda: tiny(), counting_trainer([]),
+        model, extra, _ = train_or_load("m", {}, lambda: tiny_vae(), counting_trainer([]),
                                         folder=folder)
     finally:
         folder.chmod(0o755)

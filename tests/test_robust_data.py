@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from fakes import idx_bytes, write_fake_mnist
 from vae_course import cli, course_models, data
 from vae_course.data import MNIST_FILES, MNISTFilesError, download_mnist, load_mnist, mnist_raw_dir
 from vae_course.paths import DATA_ENV
@@ -22,29 +23,9 @@ from vae_course.paths import DATA_ENV
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def idx_bytes(array, magic=None):
-    array = np.asarray(array, dtype=np.uint8)
-    header = bytes(magic if magic is not None else [0, 0, 0x08, array.ndim])
-    header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    return header + array.tobytes()
-
-
 def make_mnist(root, n_train=20, n_test=8, gz=False, seed=0):
     """Write four valid IDX files; returns {key: path}."""
-    raw = mnist_raw_dir(root)
-    raw.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    arrays = {"train_images": rng.integers(0, 256, (n_train, 28, 28)),
-              "train_labels": rng.integers(0, 10, n_train),
-              "test_images": rng.integers(0, 256, (n_test, 28, 28)),
-              "test_labels": rng.integers(0, 10, n_test)}
-    paths = {}
-    for key, name in MNIST_FILES.items():
-        blob = idx_bytes(arrays[key])
-        path = raw / (name + (".gz" if gz else ""))
-        path.write_bytes(gzip.compress(blob) if gz else blob)
-        paths[key] = path
-    return paths
+    return write_fake_mnist(root, n_train, n_test, gz, seed)[1]
 
 
 def snapshot(folder):

@@ -31,11 +31,14 @@ def test_cyclical_repeats_the_warmup_every_period():
     assert [s(t) for t in range(100)] == [s(t + 300) for t in range(100)]
 
 
-@pytest.mark.parametrize("make", [lambda: LinearWarmup(0), lambda: LinearWarmup(1.5),
-                                  lambda: Cyclical(10, ratio=0), lambda: Cyclical(10, ratio=2),
-                                  lambda: Constant(-1), lambda: Constant(float("nan"))])
-def test_bad_arguments_are_rejected(make):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("make, error", [
+    (lambda: LinearWarmup(0), ValueError), (lambda: LinearWarmup(1.5), TypeError),
+    (lambda: Cyclical(10, ratio=0), ValueError), (lambda: Cyclical(10, ratio=2), ValueError),
+    (lambda: Constant(-1), ValueError), (lambda: Constant(float("nan")), ValueError),
+    (lambda: Constant("1"), TypeError)])
+def test_bad_arguments_are_rejected(make, error):
+    """A wrong kind of value is a TypeError, a wrong value a ValueError (as in ``argcheck``)."""
+    with pytest.raises(error):
         make()
 
 

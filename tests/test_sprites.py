@@ -146,8 +146,11 @@ def test_other_grids_have_the_promised_sizes():
     assert s.factor_sizes == (3, 2, 3, 4, 4)
 
 
-@pytest.mark.parametrize("kwargs", [{"size": 8}, {"size": 20.0}, {"y_span": 0}, {"y_span": 1.5}, {"n_scales": 0},
-                                    {"n_rotations": True}, {"n_positions": -1}])
-def test_bad_arguments_are_refused(kwargs):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("kwargs, error", [
+    ({"size": 8}, ValueError), ({"size": 20.0}, TypeError), ({"y_span": 0}, ValueError),
+    ({"y_span": 1.5}, ValueError), ({"n_scales": 0}, ValueError),
+    ({"n_rotations": True}, TypeError), ({"n_positions": -1}, ValueError)])
+def test_bad_arguments_are_refused(kwargs, error):
+    """A wrong kind of value is a TypeError, a wrong value a ValueError (as in ``argcheck``)."""
+    with pytest.raises(error, match=next(iter(kwargs))):
         make_sprites(**kwargs)

@@ -12,9 +12,9 @@ Use either with ``vae_course.metrics.auroc`` (labels: 1 = anomaly, 0 = normal).
 
 import torch
 
-from .losses import kl_divergence, reconstruction_loss
-from .train import is_vae
 from .argcheck import check_int, check_module, check_tensor
+from .losses import kl_divergence, reconstruction_loss
+from .models import is_vae
 
 
 def _batches(model, x, batch_size):
@@ -63,8 +63,7 @@ def negative_elbo(model, x, samples=1, likelihood="bernoulli", batch_size=1000, 
     if not is_vae(model):
         raise TypeError("negative_elbo needs a VAE (a model with encode -> (mu, logvar)); for an "
                         "autoencoder use reconstruction_error")
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"samples: expected a positive int, got {samples!r}")
+    samples = check_int("samples", samples, low=1)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from .paths import models_dir
 from .argcheck import check_callable, describe, fail
+from .paths import models_dir
 
 NO_CACHE_ENV = "VAE_COURSE_NO_CACHE"
 

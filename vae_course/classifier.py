@@ -11,9 +11,9 @@ Two readings of the same ruler, used for the autoencoder (notebook 01) and the V
 import torch
 from torch import nn
 
-from .device import get_device, seed_everything
 from .argcheck import (check_images, check_int, check_module, check_number, check_tensor,
                        check_values, fail)
+from .device import get_device, seed_everything
 
 
 def _check_digits(name, images):

@@ -109,7 +109,9 @@ def course_models():
               ("autoencoder, 16-D latent, 2,000 steps (notebooks 01, 06)",
                lambda: trained.autoencoder(latent_dim=16, steps=2000)),
               ("VAE, 2-D latent (notebooks 02, 03, 08)", trained.vae),
-              ("VAE, 16-D latent (notebook 06)", lambda: trained.vae(latent_dim=16))]
+              ("VAE, 16-D latent (notebook 06)", lambda: trained.vae(latent_dim=16)),
+              ("VAE without the 7s, 16-D latent (notebook 06's anomaly detector)",
+               trained.vae_without_digit)]
     for d in (2, 8, 32):
         models.append((f"VAE, {d}-D latent, 1,000 steps (notebook 09)",
                        lambda d=d: trained.vae(latent_dim=d, steps=1000)))

@@ -75,6 +75,24 @@ def vae(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, beta=1.0,
     return model, extra
 
 
+
+def vae_without_digit(unseen=7, latent_dim=16, hidden=400, steps=1500, data=None):
+    """The anomaly detector of notebook 06: a VAE trained on every training digit except
+    ``unseen`` (seed 0, on the course's device). Returns ``(model, extra)``; extra holds the
+    training time ("seconds")."""
+    data = data or load_mnist(quiet=True)
+    normal = data.x_train[data.y_train != unseen]
+    config = {"latent_dim": latent_dim, "hidden": hidden, "steps": steps, "unseen": unseen,
+              "data": data.source, "n": len(normal)}
+
+    def train(model):
+        history = fit(model, normal, steps=steps, seed=0, desc=f"VAE (no {unseen}s)")
+        return {"seconds": history.seconds}
+
+    model, extra, _ = train_or_load(
+        f"vae-without-{unseen}", config, lambda: VAE(latent_dim, hidden), train)
+    return model, extra
+
 # --- Notebook 05: β-VAEs on the sprites --------------------------------------------------------
 
 SPRITES_RECIPE = {"latent_dim": 8, "hidden": 256, "arch": "mlp", "batch_size": 128, "lr": 2e-3,

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .paths import data_dir
 from .argcheck import describe, fail
+from .paths import data_dir
 
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte",

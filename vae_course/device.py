@@ -11,6 +11,8 @@ import random
 import numpy as np
 import torch
 
+from .argcheck import check_int
+
 DEVICE_ENV = "VAE_COURSE_DEVICE"
 
 
@@ -50,8 +52,7 @@ def _mps_available():
 
 def seed_everything(seed=0):
     """Seed Python, NumPy and torch (CPU and every GPU) so a run can be repeated exactly."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative int, got {seed!r}")
+    seed = check_int("seed", seed, low=0)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

@@ -20,6 +20,8 @@ are 1-D tensors of length D (a diagonal Gaussian).
 
 import torch
 
+from .argcheck import check_int
+
 
 def _check(mu, sigma, n):
     mu, sigma = torch.as_tensor(mu, dtype=torch.float32), torch.as_tensor(sigma,
@@ -29,8 +31,7 @@ def _check(mu, sigma, n):
                          f"{tuple(mu.shape)} and {tuple(sigma.shape)}")
     if not bool((sigma > 0).all()):
         raise ValueError("sigma: every standard deviation must be > 0")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"n: expected an int >= 2 (a spread needs two samples), got {n!r}")
+    check_int("n", n, low=2)  # a spread needs two samples
     return mu, sigma
 
 

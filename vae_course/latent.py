@@ -16,8 +16,8 @@ recommended for prior samples; notebook 06 measures whether it matters for encod
 
 import torch
 
-from .metrics import encode_all
 from .argcheck import check_module, check_values, fail
+from .metrics import encode_all
 
 
 def _as_codes(z, name):

@@ -22,33 +22,46 @@ LossTerms.__doc__ = "Batch means in nats per image: loss = recon + beta * kl (or
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
-def reconstruction_loss(logits, x, likelihood="bernoulli", sigma=1.0):
+def reconstruction_loss(logits, x, likelihood="bernoulli", sigma=1.0, check_inputs=True):
     """−log p(x|z) per image, summed over pixels. Returns shape (batch,).
 
     bernoulli: each pixel is a coin with probability sigmoid(logit); the loss is binary
         cross-entropy on logits (stable even for large logits). Needs x in [0, 1].
     gaussian: each pixel is N(sigmoid(logit), sigma²); the loss is the squared error / (2σ²)
         plus the constant log(σ·√(2π)) per pixel, so it is a true negative log-density.
+
+    ``check_inputs=False`` skips the input checks, for a loop whose inputs are already checked
+    (``fit``, ``evaluate``).
     """
-    _check_recon_inputs(logits, x, likelihood, sigma)
+    if check_inputs:
+        _check_logits_and_x(logits, x)
+        check_choice("likelihood", likelihood, LIKELIHOODS)
+        if likelihood == "gaussian":
+            check_number("sigma", sigma, low=0, strict_low=True)
+        _check_values(likelihood, {"logits": logits}, x)
     return _reconstruction(logits, x, likelihood, sigma)
 
 
-def _check_recon_inputs(logits, x, likelihood, sigma=1.0):
+_UNIT_HINT = {"x": " (the Bernoulli likelihood treats each pixel as a probability; rescale the "
+                   "data or use likelihood='gaussian')"}
+
+
+def _check_logits_and_x(logits, x):
     check_tensor("logits", logits, min_ndim=2, layout="(batch, ...)")
     check_tensor("x", x, min_ndim=2, layout="(batch, ...)")
     if logits.shape != x.shape:  # the wording older callers match on: "same shape"
         raise ValueError(f"logits and x: expected the same shape, got logits "
                          f"{tuple(logits.shape)} and x {tuple(x.shape)}")
     check_same_device("logits", logits, "x", x)
-    check_choice("likelihood", likelihood, LIKELIHOODS)
+
+
+def _check_values(likelihood, finite, x):
+    """One read-back for all value checks: ``finite`` tensors and ``x`` (pixels in [0, 1] for
+    the Bernoulli likelihood, finite for the Gaussian)."""
     if likelihood == "bernoulli":
-        check_values(finite={"logits": logits}, unit={"x": x},
-                     hints={"x": " (the Bernoulli likelihood treats each pixel as a "
-                                 "probability; rescale the data or use likelihood='gaussian')"})
+        check_values(finite=finite, unit={"x": x}, hints=_UNIT_HINT)
     else:
-        check_number("sigma", sigma, low=0, strict_low=True)
-        check_values(finite={"logits": logits, "x": x})
+        check_values(finite={**finite, "x": x})
 
 
 def _check_gaussian_params(mu, logvar):
@@ -105,38 +118,26 @@ def _free_bits_kl(mu, logvar, free_bits):
     return _kl_per_dimension(mu, logvar).clamp(min=free_bits).sum()
 
 
-def elbo_loss(logits, x, mu, logvar, beta=1.0, likelihood="bernoulli", free_bits=0.0):
+def elbo_loss(logits, x, mu, logvar, beta=1.0, likelihood="bernoulli", free_bits=0.0,
+              check_inputs=True):
     """The β-weighted negative ELBO of a batch, with its terms returned separately.
 
     Returns LossTerms(loss, recon, kl), each a scalar mean over the batch in nats per image.
     ``kl`` is always the true KL; with ``free_bits > 0`` the *loss* uses the clamped KL.
+    ``check_inputs=False`` skips the input checks, for a loop whose inputs are already checked
+    (``fit``, ``evaluate``).
     """
-    check_tensor("logits", logits, min_ndim=2, layout="(batch, ...)")
-    check_tensor("x", x, min_ndim=2, layout="(batch, ...)")
-    if logits.shape != x.shape:
-        raise ValueError(f"logits and x: expected the same shape, got logits "
-                         f"{tuple(logits.shape)} and x {tuple(x.shape)}")
-    _check_gaussian_params(mu, logvar)
-    if len(mu) != len(x):
-        raise ValueError(f"mu and x: expected the same batch size, got mu {tuple(mu.shape)} "
-                         f"and x {tuple(x.shape)}")
-    check_same_device("logits", logits, "x", x)
-    check_same_device("mu", mu, "x", x)
-    check_choice("likelihood", likelihood, LIKELIHOODS)
-    check_number("beta", beta, low=0)
-    check_number("free_bits", free_bits, low=0)
-    finite = {"logits": logits, "mu": mu, "logvar": logvar}
-    if likelihood == "bernoulli":
-        check_values(finite=finite, unit={"x": x},
-                     hints={"x": " (the Bernoulli likelihood treats each pixel as a "
-                                 "probability; rescale the data or use likelihood='gaussian')"})
-    else:
-        check_values(finite={**finite, "x": x})
-    return _elbo(logits, x, mu, logvar, beta, likelihood, free_bits)
-
-
-def _elbo(logits, x, mu, logvar, beta=1.0, likelihood="bernoulli", free_bits=0.0):
-    """``elbo_loss`` without the input checks, for loops whose inputs are already checked."""
+    if check_inputs:
+        _check_logits_and_x(logits, x)
+        _check_gaussian_params(mu, logvar)
+        if len(mu) != len(x):
+            raise ValueError(f"mu and x: expected the same batch size, got mu "
+                             f"{tuple(mu.shape)} and x {tuple(x.shape)}")
+        check_same_device("mu", mu, "x", x)
+        check_choice("likelihood", likelihood, LIKELIHOODS)
+        check_number("beta", beta, low=0)
+        check_number("free_bits", free_bits, low=0)
+        _check_values(likelihood, {"logits": logits, "mu": mu, "logvar": logvar}, x)
     recon = _reconstruction(logits, x, likelihood).mean()
     kl = _kl(mu, logvar).mean()
     kl_in_loss = _free_bits_kl(mu, logvar, free_bits) if free_bits > 0 else kl

@@ -98,9 +98,8 @@ def _check_shape(image_shape, latent_dim, hidden):
             and all(isinstance(s, int) and s > 0 for s in image_shape)):
         raise ValueError(f"image_shape: expected (channels, height, width) of positive ints, "
                          f"got {image_shape!r}")
-    for name, value in (("latent_dim", latent_dim), ("hidden", hidden)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    check_int("latent_dim", latent_dim, low=1)
+    check_int("hidden", hidden, low=1)
 
 
 def _check_input_images(model, x):
@@ -127,6 +126,12 @@ def _check_device(model, name, t):
             fail(name, f"a tensor on the model's device {p.device} (move it with "
                  f".to({str(p.device)!r}))", describe(t) + f" on {t.device}")
         return
+
+
+def is_vae(model):
+    """True for a VAE (its encoder gives a distribution to sample from), False for a plain
+    autoencoder: the two differ by ``reparameterize``."""
+    return hasattr(model, "reparameterize")
 
 
 class Autoencoder(nn.Module):

@@ -99,6 +99,20 @@ def plot_latent_map(z, labels, title="Latent codes", ax=None, max_points=5000):
     return fig
 
 
+def plot_curves(curves, xlabel="step"):
+    """Side-by-side panels, one curve each: ``curves`` maps a panel's y-axis label to its values
+    (one per step), e.g. ``{"recon (nats per image)": recons, "KL (nats per image)": kls}``."""
+    if not isinstance(curves, dict) or not curves:
+        fail("curves", "a dict {y-axis label: values}", describe(curves), TypeError)
+    fig, axes = plt.subplots(1, len(curves), figsize=(4.5 * len(curves), 3), squeeze=False)
+    for ax, color, (label, values) in zip(axes[0], ("C0", "C2", "C3", "C1", "C4"),
+                                          curves.items()):
+        ax.plot(np.asarray(values, dtype=float), color=color)
+        ax.set(xlabel=xlabel, ylabel=label)
+    fig.tight_layout()
+    return fig
+
+
 def plot_history(history, title=None, smooth=25):
     """Training curves: reconstruction and KL per step (smoothed), β, and held-out loss."""
     missing = [a for a in ("recon", "kl", "beta", "eval_step", "test_nelbo")

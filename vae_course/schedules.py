@@ -5,33 +5,17 @@ Each schedule is a small callable object: ``beta = schedule(step)`` with ``step`
 ``vae_course.losses.free_bits_kl``.)
 """
 
-import math
-import numbers
-
-
-def _check_number(name, value, low=0.0, strict=False):
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value
-            or math.isinf(value)):
-        raise ValueError(f"{name}: expected a finite number, got {value!r}")
-    if value < low or (strict and value == low):
-        raise ValueError(f"{name}: expected a number {'>' if strict else '>='} {low}, "
-                         f"got {value!r}")
-
-
-def _check_step(step):
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
-        raise ValueError(f"step: expected a non-negative int, got {step!r}")
+from .argcheck import check_int, check_number, describe, fail
 
 
 class Constant:
     """β is the same at every step."""
 
     def __init__(self, beta=1.0):
-        _check_number("beta", beta)
-        self.beta = float(beta)
+        self.beta = check_number("beta", beta, low=0)
 
     def __call__(self, step):
-        _check_step(step)
+        check_int("step", step, low=0)
         return self.beta
 
     def __repr__(self):
@@ -45,14 +29,11 @@ class LinearWarmup:
     """
 
     def __init__(self, warmup_steps, beta_max=1.0):
-        if (isinstance(warmup_steps, bool) or not isinstance(warmup_steps, numbers.Integral)
-                or warmup_steps < 1):
-            raise ValueError(f"warmup_steps: expected a positive int, got {warmup_steps!r}")
-        _check_number("beta_max", beta_max)
-        self.warmup_steps, self.beta_max = int(warmup_steps), float(beta_max)
+        self.warmup_steps = check_int("warmup_steps", warmup_steps, low=1)
+        self.beta_max = check_number("beta_max", beta_max, low=0)
 
     def __call__(self, step):
-        _check_step(step)
+        check_int("step", step, low=0)
         return self.beta_max * min(1.0, step / self.warmup_steps)
 
     def __repr__(self):
@@ -69,16 +50,12 @@ class Cyclical:
     """
 
     def __init__(self, period, ratio=0.5, beta_max=1.0):
-        if isinstance(period, bool) or not isinstance(period, numbers.Integral) or period < 1:
-            raise ValueError(f"period: expected a positive int, got {period!r}")
-        _check_number("ratio", ratio, 0.0, strict=True)
-        if ratio > 1:
-            raise ValueError(f"ratio: expected a number in (0, 1], got {ratio!r}")
-        _check_number("beta_max", beta_max)
-        self.period, self.ratio, self.beta_max = int(period), float(ratio), float(beta_max)
+        self.period = check_int("period", period, low=1)
+        self.ratio = check_number("ratio", ratio, low=0, high=1, strict_low=True)
+        self.beta_max = check_number("beta_max", beta_max, low=0)
 
     def __call__(self, step):
-        _check_step(step)
+        check_int("step", step, low=0)
         position = (step % self.period) / (self.ratio * self.period)
         return self.beta_max * min(1.0, position)
 
@@ -91,7 +68,8 @@ def as_schedule(beta):
     """Turn a number into ``Constant(beta)``; pass a schedule (any callable) through."""
     if callable(beta):
         return beta
-    if isinstance(beta, str) or not isinstance(beta, numbers.Real):
-        raise ValueError(f"beta: expected a number or a schedule (a function of the step), "
-                         f"got {beta!r}")
-    return Constant(beta)
+    try:
+        return Constant(beta)
+    except TypeError:
+        pass  # not a number: say below that a schedule would do too
+    fail("beta", "a number or a schedule (a function of the step)", describe(beta), TypeError)

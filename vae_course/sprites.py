@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .argcheck import check_int, check_number
+
 FACTOR_NAMES = ("shape", "scale", "rotation", "x", "y")
 SHAPES = ("square", "ellipse", "triangle")
 
@@ -78,10 +80,8 @@ def make_sprites(size=20, n_scales=4, n_rotations=5, n_positions=6, y_span=0.6):
     """
     for name, value, low in (("size", size, 16), ("n_scales", n_scales, 1),
                              ("n_rotations", n_rotations, 1), ("n_positions", n_positions, 1)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
-    if isinstance(y_span, bool) or not isinstance(y_span, (int, float)) or not 0 < y_span <= 1:
-        raise ValueError(f"y_span: expected a number in (0, 1], got {y_span!r}")
+        check_int(name, value, low=low)
+    check_number("y_span", y_span, low=0, high=1, strict_low=True)
 
     scales = torch.linspace(0.4, 1.0, n_scales) if n_scales > 1 else torch.tensor([0.7])
     rotations = (torch.linspace(0, math.pi / 4, n_rotations) if n_rotations > 1

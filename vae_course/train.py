@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from .device import get_device, seed_everything
-from .losses import LIKELIHOODS, _elbo, _reconstruction
-from .schedules import as_schedule
 from .argcheck import (check_choice, check_images, check_int, check_module, check_number,
                        describe)
+from .device import get_device, seed_everything
+from .losses import LIKELIHOODS, elbo_loss, reconstruction_loss
+from .models import is_vae
+from .schedules import as_schedule
 
 
 class TrainingDiverged(FloatingPointError):
@@ -50,10 +51,6 @@ class History:
         return {k: v for k, v in self.__dict__.items()}
 
 
-def is_vae(model):
-    return hasattr(model, "reparameterize")
-
-
 @torch.no_grad()
 def evaluate(model, x, beta=1.0, likelihood="bernoulli", batch_size=1000, seed=0):
     """Mean held-out loss in nats per image: −ELBO for a VAE (β-weighted if ``beta`` ≠ 1),
@@ -81,9 +78,9 @@ def _evaluate(model, x, beta=1.0, likelihood="bernoulli", batch_size=1000, seed=
             xb = x[start:start + batch_size].to(device, non_blocking=True)
             if is_vae(model):
                 logits, mu, logvar = model(xb)
-                loss = _elbo(logits, xb, mu, logvar, beta, likelihood).loss
+                loss = elbo_loss(logits, xb, mu, logvar, beta, likelihood, check_inputs=False).loss
             else:
-                loss = _reconstruction(model(xb), xb, likelihood).mean()
+                loss = reconstruction_loss(model(xb), xb, likelihood, check_inputs=False).mean()
             total += loss.item() * len(xb)
             n += len(xb)
     model.train(was_training)
@@ -114,12 +111,9 @@ def fit(model, x_train, x_test=None, *, steps=2000, batch_size=128, lr=1e-3, bet
     if x_test is not None:
         _check_images("x_test", x_test)
         _check_image_shape(model, "x_test", x_test)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps: expected a positive int, got {steps!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
-    if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr: expected a positive number, got {lr!r}")
+    steps = check_int("steps", steps, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    lr = check_number("lr", lr, low=0, strict_low=True)
     check_choice("likelihood", likelihood, LIKELIHOODS)
     free_bits = check_number("free_bits", free_bits, low=0)
     if seconds is not None:
@@ -157,12 +151,14 @@ def fit(model, x_train, x_test=None, *, steps=2000, batch_size=128, lr=1e-3, bet
                 logits, mu, logvar = model(xb)
                 if step == 0:
                     _check_outputs(model, xb, logits, mu, logvar)
-                loss, recon, kl = _elbo(logits, xb, mu, logvar, b, likelihood, free_bits)
+                loss, recon, kl = elbo_loss(logits, xb, mu, logvar, b, likelihood, free_bits,
+                                           check_inputs=False)
             else:
                 logits = model(xb)
                 if step == 0:
                     _check_outputs(model, xb, logits)
-                loss = recon = _reconstruction(logits, xb, likelihood).mean()
+                recon = reconstruction_loss(logits, xb, likelihood, check_inputs=False).mean()
+                loss = recon
                 kl = torch.zeros(())
 
             # Check before the update, so a diverged step never reaches the weights.

@@ -6,7 +6,7 @@ import math
 import torch
 
 from .compare import inputs_unchanged, is_close, returned_number
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 
 
 def _warmup_reference(step, warmup_steps, beta_max):
@@ -39,7 +39,9 @@ _WARMUP_MISTAKES = [
 ]
 
 
-def _warmup_body(check, fn):
+@exercise_check("linear_warmup", "linear_warmup(step, warmup_steps, beta_max)")
+def check_linear_warmup(check, fn):
+    """Check ``linear_warmup(step, warmup_steps, beta_max=1.0) -> float``."""
     configs = [(10, 0.8), (4, 2.0)]
     got_all, ref_all = [], []
     for w, m in configs:
@@ -63,12 +65,6 @@ def _warmup_body(check, fn):
     check.fail("the schedule is wrong.")  # unreachable
 
 
-def check_linear_warmup(fn, show=True):
-    """Check ``linear_warmup(step, warmup_steps, beta_max=1.0) -> float``."""
-    check = Check("linear_warmup", "linear_warmup(step, warmup_steps, beta_max)")
-    return finish(run_check(check, _warmup_body, fn), show)
-
-
 # --------------------------------------------------------------------------- one training step
 
 
@@ -86,7 +82,16 @@ def _tiny_vae():
     return model
 
 
-def _train_step_body(check, fn):
+_TRAIN_ERRORS = {"modified by an inplace operation": (
+    "train.step_before_backward",
+    "optimizer.step() ran before loss.backward(): the step changed the weights that the "
+    "backward pass still needed. Order: zero_grad, forward, backward, step.")}
+
+
+@exercise_check("train_step", "train_step(model, optimizer, x, step, warmup_steps)",
+                explain=_TRAIN_ERRORS)
+def check_train_step(check, fn):
+    """Check ``train_step(model, optimizer, x, step, warmup_steps) -> (loss, beta)``."""
     from ..losses import elbo_loss as ref_elbo
 
     step, warmup, lr = 3, 10, 0.1
@@ -179,22 +184,6 @@ def _train_step_body(check, fn):
                         f"the loss as a number.")
 
 
-def _explain_train_error(err):
-    if "modified by an inplace operation" in str(err):
-        return ("train.step_before_backward",
-                "optimizer.step() ran before loss.backward(): the step changed the weights "
-                "that the backward pass still needed. Order: zero_grad, forward, backward, "
-                "step.")
-    return None
-
-
-def check_train_step(fn, show=True):
-    """Check ``train_step(model, optimizer, x, step, warmup_steps) -> (loss, beta)``."""
-    check = Check("train_step", "train_step(model, optimizer, x, step, warmup_steps)",
-                   explain=_explain_train_error)
-    return finish(run_check(check, _train_step_body, fn), show)
-
-
 # --------------------------------------------------------------------------- active units
 
 
@@ -235,7 +224,9 @@ _AU_CANDIDATES = [
 ]
 
 
-def _au_body(check, fn):
+@exercise_check("active_units", "active_units(mu, logvar, threshold)")
+def check_active_units(check, fn):
+    """Check ``active_units(mu, logvar, threshold=0.01) -> int``."""
     mu, logvar = _au_inputs()
     d = mu.shape[1]
     got = []
@@ -268,9 +259,3 @@ def _au_body(check, fn):
                                               f"argument instead of a fixed number.")
     check.fail(f"expected {expected[0]} active units at threshold 0.01 and {expected[1]} at "
                f"0.1 on the check's data ({d} dimensions); got {got[0]} and {got[1]}.")
-
-
-def check_active_units(fn, show=True):
-    """Check ``active_units(mu, logvar, threshold=0.01) -> int``."""
-    check = Check("active_units", "active_units(mu, logvar, threshold)")
-    return finish(run_check(check, _au_body, fn), show)

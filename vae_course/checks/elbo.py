@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from .compare import (diagnose_value, inputs_unchanged, is_close, returned_number,
                       returned_tensor)
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 
 
 # Each element-wise formula is (code, explanation, f(mu, logvar)); the reductions and the factor
@@ -60,7 +60,6 @@ def _kl_candidates(mu, logvar):
     return out
 
 
-
 def _kl_inputs():
     g = torch.Generator().manual_seed(1)
     mu = torch.randn(6, 4, generator=g)
@@ -75,7 +74,9 @@ def _check_kl_value(check, got, mu, logvar, what):
         diagnose_value(check, got, candidates, expected, what)
 
 
-def _kl_body(check, fn):
+@exercise_check("kl_divergence", "kl_divergence(mu, logvar)")
+def check_kl_divergence(check, fn):
+    """Check ``kl_divergence(mu, logvar) -> 0-dim tensor`` (sum over dims, mean over batch)."""
     mu, logvar = _kl_inputs()
     b, d = mu.shape
     mu_in, lv_in = mu.clone().requires_grad_(), logvar.clone().requires_grad_()
@@ -102,12 +103,6 @@ def _kl_body(check, fn):
     return check.passed(f"KL = −½·Σ(1 + log σ² − μ² − σ²), summed over the {d} latent "
                         f"dimensions and averaged over the batch of {b}: {got.item():.4f} nats "
                         f"per image, as expected.")
-
-
-def check_kl_divergence(fn, show=True):
-    """Check ``kl_divergence(mu, logvar) -> 0-dim tensor`` (sum over dims, mean over batch)."""
-    check = Check("kl_divergence", "kl_divergence(mu, logvar)")
-    return finish(run_check(check, _kl_body, fn), show)
 
 
 # --------------------------------------------------------------------------- ELBO loss
@@ -149,17 +144,18 @@ def _elbo_inputs():
     return logits, x, mu, logvar
 
 
-def _explain_elbo_error(err):
-    text = str(err)
-    if "between 0 and 1" in text:
-        return ("elbo.logits_to_probability_loss",
-                "binary_cross_entropy (without _with_logits) expects probabilities in [0, 1], "
-                "but the decoder gives logits. Use F.binary_cross_entropy_with_logits(logits, "
-                "x, ...) — it applies the sigmoid itself, stably.")
-    return None
+# Errors a known mistake raises inside the learner's function: {text in the message: mistake}.
+_ELBO_ERRORS = {"between 0 and 1": (
+    "elbo.logits_to_probability_loss",
+    "binary_cross_entropy (without _with_logits) expects probabilities in [0, 1], but the "
+    "decoder gives logits. Use F.binary_cross_entropy_with_logits(logits, x, ...) — it applies "
+    "the sigmoid itself, stably.")}
 
 
-def _elbo_body(check, fn):
+@exercise_check("elbo_loss", "elbo_loss(logits, x, mu, logvar, beta)",
+                explain=_ELBO_ERRORS)
+def check_elbo_loss(check, fn):
+    """Check ``elbo_loss(logits, x, mu, logvar, beta=1.0) -> (loss, recon, kl)``."""
     logits, x, mu, logvar = _elbo_inputs()
     beta = 0.5
     b, p = len(x), x[0].numel()
@@ -220,10 +216,3 @@ def _elbo_body(check, fn):
                         f"terms averaged over the batch: recon {got_recon.item():.3f}, kl "
                         f"{got_kl.item():.3f}, loss {got_loss.item():.3f} nats per image "
                         f"(β = {beta}).")
-
-
-def check_elbo_loss(fn, show=True):
-    """Check ``elbo_loss(logits, x, mu, logvar, beta=1.0) -> (loss, recon, kl)``."""
-    check = Check("elbo_loss", "elbo_loss(logits, x, mu, logvar, beta)",
-                   explain=_explain_elbo_error)
-    return finish(run_check(check, _elbo_body, fn), show)

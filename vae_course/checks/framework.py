@@ -19,6 +19,7 @@ function through ``check.call`` and ends with ``check.passed``, ``check.mistake`
 ``check.fail``.
 """
 
+import functools
 import html
 import re
 import traceback
@@ -194,8 +195,30 @@ def run_check(check, body, fn):
                                   f"{type(err).__name__}: {_first_line(err)}")
 
 
-def finish(result, show_result):
-    """Show the result when asked (the default of every ``check_*``), and return it."""
+def exercise_check(name, signature, explain=None):
+    """Decorator that turns a check's body, ``check_<name>(check, fn)``, into the public
+    ``check_<name>(fn, show=True)`` the notebooks call (``run_and_show`` does the work)."""
+    def decorate(body):
+        @functools.wraps(body)
+        def check_function(fn, show=True):
+            return run_and_show(name, signature, body, fn, show, explain)
+
+        del check_function.__wrapped__  # its signature is (fn, show=True), not the body's
+        return check_function
+    return decorate
+
+
+def run_and_show(name, signature, body, fn, show_result=True, explain=None):
+    """Check ``fn`` with ``body`` (see ``run_check``), show the result unless ``show_result`` is
+    False, and return it: the whole of every public ``check_*`` function. ``signature`` is the
+    contract as messages quote it; ``explain`` maps a text in an error message to the known
+    mistake behind it, ``(code, explanation)``."""
+    known = dict(explain or {})
+
+    def explain_error(err):  # the known mistake behind an error the learner's code raised
+        return next((m for text, m in known.items() if text in str(err)), None)
+
+    result = run_check(Check(name, signature, explain_error), body, fn)
     if show_result:
         show(result)
     return result

@@ -4,10 +4,12 @@ straight line between two latent codes, both endpoints included."""
 import torch
 
 from .compare import fmt, inputs_unchanged, is_close, returned_tensor
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 
 
-def _interp_body(check, fn):
+@exercise_check("interpolate", "interpolate(z_start, z_end, n_steps)")
+def check_interpolate(check, fn):
+    """Check ``interpolate(z_start, z_end, n_steps) -> (n_steps, latent_dim)``."""
     z0 = torch.tensor([1.0, -2.0, 0.5, 3.0])
     z1 = torch.tensor([-1.0, 0.0, 2.5, 1.0])
     n = 5
@@ -59,9 +61,3 @@ def _interp_body(check, fn):
                    "the straight line (1 − t)·z_start + t·z_end.")
     check.fail(f"the first row should be z_start = {fmt(z0)} and the last z_end = {fmt(z1)}; "
                f"yours are {fmt(got[0])} and {fmt(got[-1])}.")
-
-
-def check_interpolate(fn, show=True):
-    """Check ``interpolate(z_start, z_end, n_steps) -> (n_steps, latent_dim)``."""
-    check = Check("interpolate", "interpolate(z_start, z_end, n_steps)")
-    return finish(run_check(check, _interp_body, fn), show)

@@ -6,7 +6,7 @@ import math
 import torch
 
 from .compare import diagnose_value, inputs_unchanged, returned_number
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 
 
 def _mig_inputs():
@@ -48,7 +48,9 @@ _MIG_CANDIDATES = [
 ]
 
 
-def _mig_body(check, fn):
+@exercise_check("mig", "mig_from_mi(mi, entropy)")
+def check_mig(check, fn):
+    """Check ``mig_from_mi(mi, entropy) -> float`` (mi: latents x factors)."""
     mi, h = _mig_inputs()
     mi_in, h_in = mi.clone(), h.clone()
     value = check.call(fn, mi_in, h_in)
@@ -73,9 +75,3 @@ def _mig_body(check, fn):
     return check.passed(f"MIG = mean over factors of (largest − second largest MI) / H(factor)"
                         f" = {got:.4f} on the check's matrix, and 1 for a perfectly "
                         f"disentangled code.")
-
-
-def check_mig(fn, show=True):
-    """Check ``mig_from_mi(mi, entropy) -> float`` (mi: latents x factors)."""
-    check = Check("mig", "mig_from_mi(mi, entropy)")
-    return finish(run_check(check, _mig_body, fn), show)

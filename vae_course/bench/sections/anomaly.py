@@ -4,8 +4,8 @@ import statistics
 
 import torch
 
-from ...device import get_device, seed_everything
-from ...losses import kl_divergence, reconstruction_loss
+from ...anomaly import negative_elbo
+from ...device import get_device
 from ...train import fit
 from ..common import make_model, met
 
@@ -20,26 +20,10 @@ QUICK = {"anomaly_steps": 60}
 TARGETS = {"auroc_mean": 0.95}  # one-class Deep SVDD on full MNIST reports 0.948
 
 
-@torch.no_grad()
-def nelbo_per_image(model, x, samples=8, batch_size=500, seed=0):
-    """−ELBO of each image in nats, its reconstruction term averaged over ``samples`` draws of
-    z ~ q(z|x) (plus the closed-form KL). Shape (N,)."""
-    device = next(model.parameters()).device
-    model.eval()
-    seed_everything(seed)
-    out = []
-    for i in range(0, len(x), batch_size):
-        xb = x[i:i + batch_size].to(device)
-        mu, logvar = model.encode(xb)
-        recon = torch.stack([reconstruction_loss(model.decode(model.reparameterize(mu, logvar)),
-                                                 xb) for _ in range(samples)]).mean(0)
-        out.append((recon + kl_divergence(mu, logvar)).cpu())
-    return torch.cat(out)
-
-
 def anomaly(data, steps=ANOMALY["steps"], device=None, progress=True):
     """One-class protocol: per digit d, train on the training images of d only, score every
-    held-out image by −ELBO, and compute the AUROC of "not d" (label 1) against "d" (label 0).
+    held-out image by −ELBO (``vae_course.anomaly.negative_elbo``, the score of notebook 06),
+    and compute the AUROC of "not d" (label 1) against "d" (label 0).
 
     Also reported, beside it: the same scores with the part that ink explains removed. −ELBO
     grows with the number of inked pixels (any model pays for each stroke pixel), so sparse
@@ -61,9 +45,9 @@ def anomaly(data, steps=ANOMALY["steps"], device=None, progress=True):
                       seed=digit, device=device, progress=False)
         seconds += history.seconds
         labels = (data.y_test != digit).long()
-        scores = nelbo_per_image(model, data.x_test, samples=ANOMALY["score_samples"])
+        scores = negative_elbo(model, data.x_test, samples=ANOMALY["score_samples"])
         per_digit[str(digit)] = auroc(scores, labels)
-        slope = ink_slope(nelbo_per_image(model, x, samples=ANOMALY["score_samples"]),
+        slope = ink_slope(negative_elbo(model, x, samples=ANOMALY["score_samples"]),
                           x.flatten(1).sum(1))
         slopes[str(digit)] = slope
         corrected[str(digit)] = auroc(scores - slope * ink_test, labels)
