@@ -40,10 +40,13 @@ class Command:
     """``vae-course ARGS`` running in its own session (so the test can signal it like a
     terminal signals its foreground job), with stdout and stderr collected in the background."""
 
-    def __init__(self, args, env, cwd=None):
+    def __init__(self, args, env, cwd=None, script=None):
+        """``script``: a Python file to run instead of ``-m vae_course.cli`` (a test's own
+        entry point that patches something, then calls ``vae_course.cli.main``)."""
         self.env = env
         self.tag = env[TAG_ENV]
-        self.proc = subprocess.Popen([sys.executable, "-m", "vae_course.cli", *map(str, args)],
+        entry = [str(script)] if script else ["-m", "vae_course.cli"]
+        self.proc = subprocess.Popen([sys.executable, *entry, *map(str, args)],
                                      env=env, cwd=cwd or REPO, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, start_new_session=True)
         self.out, self.err = [], []
