@@ -54,6 +54,26 @@ class Command:
                          for s, b in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))]
         for reader in self._readers:
             reader.start()
+        self.seen = {}  # pid -> command line of every tagged process seen while it ran
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self._watcher.start()
+
+    def _watch(self):
+        while self.proc.poll() is None:
+            for p in tagged_processes(self.tag):
+                try:  # the latest: a child read between fork and exec shows its parent's
+                    self.seen[p.pid] = p.cmdline() or self.seen.get(p.pid, [])
+                except psutil.Error:
+                    pass
+            time.sleep(0.2)
+
+    def connection_files(self):
+        """Kernel connection files (``-f FILE`` of each kernel seen running)."""
+        files = []
+        for cmdline in self.seen.values():
+            if "-f" in cmdline[:-1] and any("kernel" in part for part in cmdline):
+                files.append(Path(cmdline[cmdline.index("-f") + 1]))
+        return files
 
     @staticmethod
     def _drain(stream, buffer):
@@ -97,9 +117,15 @@ class Command:
             self.kill_everything()
             raise AssertionError(f"the command did not exit within {timeout} s.\nstdout:\n"
                                  f"{self.stdout}\nstderr:\n{self.stderr}") from None
+        return code
+
+    def output_closed(self, timeout=10):
+        """True once both pipes reached end-of-file: every process that inherited the
+        command's stdout or stderr has closed it (a leaked kernel keeps it open, which is what
+        makes ``vae-course check ... | tail`` hang)."""
         for reader in self._readers:
             reader.join(timeout)
-        return code
+        return not any(reader.is_alive() for reader in self._readers)
 
     def processes(self):
         """Live processes carrying this command's tag (the command itself included)."""

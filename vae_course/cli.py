@@ -59,9 +59,9 @@ def cmd_build(args, extra):
 
 def cmd_data(args, extra):
     from .data import MNISTFilesError, download_mnist, load_mnist
-    from .stopping import stop_on_signals
+    from .stopping import exit_code, signal_name, stop_on_signals
 
-    with stop_on_signals() as stop:  # SIGTERM too: the half-done download is cleaned up
+    with stop_on_signals():  # SIGTERM too: the half-done download is cleaned up
         try:
             raw = download_mnist(force=args.force, mirror=args.mirror, timeout=args.timeout)
             print(f"Full MNIST is in {raw}.")
@@ -69,10 +69,10 @@ def cmd_data(args, extra):
         except (MNISTFilesError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
-        except KeyboardInterrupt:
-            print(f"Stopped by {stop.name if stop else 'Ctrl-C'}: the download was thrown away "
-                  f"and the data folder is as it was before.", file=sys.stderr)
-            return stop.exit_code if stop else 130
+        except KeyboardInterrupt as err:
+            print(f"Stopped by {signal_name(err)}: the download was thrown away and the data "
+                  f"folder is as it was before.", file=sys.stderr)
+            return exit_code(err)
     return 0
 
 
@@ -81,7 +81,8 @@ def positive_seconds(text):
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}"
+                                         ) from None
     if not (value > 0 and value != float("inf")):
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
@@ -120,7 +121,7 @@ def cmd_prepare(args, extra):
     import time
 
     from .device import get_device
-    from .stopping import stop_on_signals
+    from .stopping import Stopped, exit_code, signal_name, stop_on_signals
 
     models = course_models()
     if args.list:
@@ -152,20 +153,20 @@ def cmd_prepare(args, extra):
                           file=sys.stderr)
                     continue
                 if stop:  # fit caught the Ctrl-C and returned a half-trained, uncached model
-                    raise KeyboardInterrupt
+                    raise Stopped(stop.signal)
                 ready.append(label)
                 print(f"[{i}/{len(models)}] {label}: ready ({time.perf_counter() - start:.1f} s)",
                       flush=True)
             current = None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as err:
             rest = len(models) - len(ready) - len(failed)
             during = f' during "{current}" (not cached)' if current else ""
-            print(f"Stopped by {stop.name if stop else 'Ctrl-C'}{during}: {len(ready)} of "
+            print(f"Stopped by {signal_name(err)}{during}: {len(ready)} of "
                   f"{len(models)} models ready, {rest} not prepared"
                   + (f", {len(failed)} failed" if failed else "")
                   + ". Run `vae-course prepare` again to finish; ready models load from the "
                     "cache.", file=sys.stderr)
-            return stop.exit_code if stop else 130
+            return exit_code(err)
     print(f"Models are cached in {models_dir()}." if not failed else
           f"{len(failed)} model(s) failed; the notebooks will train them when they run.")
     return 1 if failed else 0
