@@ -123,3 +123,39 @@ def test_check_takes_a_fractional_timeout(tmp_path, env):
     assert "cell timeout 2.5 s" in cmd.stdout and "still running after 2.5 s" in cmd.stdout
     assert time.monotonic() - start < 60
     assert_clean(cmd, tmp_path)
+
+
+@pytest.mark.parametrize("how, code", [("ctrl_c", 130), ("terminate", 143)])
+def test_stopping_slides_ends_the_executing_kernel(tmp_path, env, how, code):
+    path = notebook(tmp_path, SLEEPER, STUCK)
+    cmd = Command(["slides", "--execute", "--out", tmp_path / "decks", path], env)
+    cmd.wait_for(lambda: sleeper_running(cmd), timeout=120, what="the notebook's sleep 333")
+    time.sleep(1.0)
+    getattr(cmd, how)()
+    assert cmd.finish(timeout=60) == code, cmd.stdout + cmd.stderr
+    last = cmd.stderr.strip().splitlines()[-1]
+    assert last.startswith("Stopped by") and "0 of 1 decks built" in last
+    assert "Traceback" not in cmd.stderr
+    assert_clean(cmd, tmp_path)
+
+
+def test_slides_ends_the_kernels_children_after_a_normal_run(tmp_path, env):
+    path = notebook(tmp_path, SLEEPER, "print('done')")
+    cmd = Command(["slides", "--execute", "--out", tmp_path / "decks", path], env)
+    assert cmd.finish(timeout=180) == 0, cmd.stdout + cmd.stderr
+    assert (tmp_path / "decks" / "nb.slides.html").is_file()
+    assert_clean(cmd, tmp_path)
+
+
+@pytest.mark.parametrize("how, code", [("ctrl_c", 130), ("terminate", 143)])
+def test_stopping_bench_ends_the_notebooks_kernel(tmp_path, env, how, code):
+    path = notebook(tmp_path, SLEEPER, STUCK)
+    cmd = Command(["bench", "--only", "notebooks", "--notebooks", path], env)
+    cmd.wait_for(lambda: sleeper_running(cmd), timeout=120, what="the notebook's sleep 333")
+    time.sleep(1.0)
+    getattr(cmd, how)()
+    assert cmd.finish(timeout=60) == code, cmd.stdout + cmd.stderr
+    last = cmd.stderr.strip().splitlines()[-1]
+    assert last.startswith("Stopped by") and "did not finish" in last
+    assert "Traceback" not in cmd.stderr
+    assert_clean(cmd, tmp_path)

@@ -97,7 +97,8 @@ def test_mig_with_every_factor_constant_is_undefined():
 def test_every_model_prepare_trains_follows_the_device_variable(tmp_path, monkeypatch):
     """Each trainer behind ``prepare`` asks ``get_device`` with no device of its own (so
     VAE_COURSE_DEVICE decides) instead of a hard-coded 'cpu'."""
-    from vae_course import classifier, train, zoo
+    from vae_course import classifier, train
+    from vae_course import course_models as zoo
 
     asked = []
 

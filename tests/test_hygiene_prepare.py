@@ -17,7 +17,8 @@ from process_hygiene import Command, assert_no_leftovers, cli_env
 
 ENTRY = """
 import sys
-from vae_course import cli, zoo
+from vae_course import cli
+from vae_course import course_models as zoo
 
 MODELS = {
     "vae": [("tiny autoencoder", lambda: zoo.autoencoder(hidden=16, steps=5)),

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from .paths import data_dir
-from .validate import check_number, describe, fail
+from .argcheck import check_number, describe, fail
 
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte",

@@ -60,3 +60,10 @@ def models_dir():
     if folder is not None:
         return folder
     return data_dir() / "models"
+
+
+def lecture_notebooks(root=None):
+    """The lecture notebooks (``notebooks/[0-9]*.ipynb``), in course order; the bench times
+    them and the slides turn each into a deck."""
+    root = Path(root) if root is not None else COURSE_ROOT
+    return sorted((root / "notebooks").glob("[0-9]*.ipynb"))

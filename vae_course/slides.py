@@ -28,7 +28,8 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import COURSE_ROOT
+from .paths import COURSE_ROOT, lecture_notebooks
+from .stopping import exit_code, signal_name, stop_on_signals
 
 SOLUTION_TAG = "solution"
 ASSET_DIRS = {"reveal": "reveal.js", "mathjax": "mathjax"}
@@ -133,12 +134,6 @@ def copy_assets(out_dir):
     return copied
 
 
-def lecture_notebooks(root=None):
-    """Every lecture notebook (``notebooks/*.ipynb``), sorted by name."""
-    root = Path(root) if root is not None else COURSE_ROOT
-    return sorted((root / "notebooks").glob("*.ipynb"))
-
-
 def slide_type(cell):
     return (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type", "-")
 
@@ -207,12 +202,9 @@ def _exporter():
 
 def execute_notebook(nb, path, timeout=900):
     """Run a notebook in a fresh kernel (from its own folder) so the deck shows its outputs."""
-    from nbclient import NotebookClient
+    from .execute import execute_notebook as run
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(path).parent)}})
-    client.execute()
-    return nb
+    return run(nb, Path(path).parent, timeout)
 
 
 def remote_resources(page):
@@ -273,18 +265,26 @@ def main(argv=None):
         print("No lecture notebooks found (notebooks/*.ipynb).", file=sys.stderr)
         return 1
     decks, failed = [], 0
-    for path in notebooks:
-        start = time.perf_counter()
+    with stop_on_signals():  # Ctrl-C and SIGTERM stop it; an executing kernel is ended first
         try:
-            deck = build_deck(path, out_dir, execute=args.execute)
-        except Exception as err:  # one broken notebook should not stop the others
-            print(f"FAILED {path}: {type(err).__name__}: {str(err)[:500]}", file=sys.stderr)
-            failed += 1
-            continue
-        nb = nbformat.read(path, as_version=4)
-        print(f"{deck}  ({expected_slides(nb)} slides, {speaker_note_count(nb)} speaker notes, "
-              f"{time.perf_counter() - start:.1f} s)")
-        decks.append(deck)
+            for path in notebooks:
+                start = time.perf_counter()
+                try:
+                    deck = build_deck(path, out_dir, execute=args.execute)
+                except Exception as err:  # one broken notebook should not stop the others
+                    print(f"FAILED {path}: {type(err).__name__}: {str(err)[:500]}",
+                          file=sys.stderr)
+                    failed += 1
+                    continue
+                nb = nbformat.read(path, as_version=4)
+                print(f"{deck}  ({expected_slides(nb)} slides, {speaker_note_count(nb)} speaker "
+                      f"notes, {time.perf_counter() - start:.1f} s)", flush=True)
+                decks.append(deck)
+        except KeyboardInterrupt as err:
+            print(f"Stopped by {signal_name(err)}: {len(decks)} of {len(notebooks)} decks built, "
+                  f"{len(notebooks) - len(decks) - failed} not built"
+                  + (f", {failed} failed" if failed else "") + ".", file=sys.stderr)
+            return exit_code(err)
     if decks:
         every = sorted(out_dir.glob("*.slides.html"))
         print(f"Open {write_index(out_dir, every)} in a browser (works offline).")
