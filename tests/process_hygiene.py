@@ -186,6 +186,7 @@ class StalledServer:
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}/mnist/"
         self.connections = []
+        self.first_contact = None  # time.monotonic() of the first connection
         self._closed = False
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
@@ -196,6 +197,7 @@ class StalledServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
+            self.first_contact = self.first_contact or time.monotonic()
             self.connections.append(conn)  # held open, never read, never answered
 
     def close(self):

@@ -43,17 +43,16 @@ def server():
 
 def test_a_stalled_server_times_out_with_a_message_naming_cause_and_fix(tmp_path, server):
     env = cli_env(tmp_path)
-    start = time.monotonic()
     cmd = Command(["data", "--mirror", server.url, "--timeout", "1.5"], env)
-    code = cmd.finish(timeout=60)
-    seconds = time.monotonic() - start
+    code = cmd.finish(timeout=120)
+    seconds = time.monotonic() - server.first_contact  # not counting the start-up
     assert code == 1, cmd.stderr
     assert server.connections, "the command never reached the stalled server"
     err = cmd.stderr
     assert "timed out" in err and "1.5 s" in err and server.url in err  # the cause
     assert "--timeout" in err and "proxy" in err  # the fix
     assert "Traceback" not in err
-    assert seconds < 30, f"took {seconds:.0f} s for a 1.5 s timeout"
+    assert seconds < 20, f"gave up {seconds:.0f} s after connecting, with a 1.5 s timeout"
     assert not [p for p in (tmp_path / "data").rglob("*") if p.is_file()]  # nothing half-done
     assert not list((tmp_path / "data").glob(".mnist-download-*"))
     assert_no_leftovers(cmd)
