@@ -71,10 +71,10 @@ def test_check_ends_a_kernel_stuck_in_a_c_call(tmp_path, env):
 def test_stopping_check_ends_its_kernel_and_the_kernels_children(tmp_path, env, how, code):
     path = notebook(tmp_path, SLEEPER, STUCK, "print('after')")
     cmd = Command(["check", path, "--timeout", "300"], env)
-    cmd.wait_for(lambda: sleeper_running(cmd), timeout=120, what="the notebook's sleep 333")
+    cmd.wait_for(lambda: sleeper_running(cmd), timeout=240, what="the notebook's sleep 333")
     time.sleep(1.0)  # into the stuck cell
     getattr(cmd, how)()
-    assert cmd.finish(timeout=60) == code, cmd.stdout + cmd.stderr
+    assert cmd.finish(timeout=90) == code, cmd.stdout + cmd.stderr
     err = cmd.stderr.strip().splitlines()
     assert err and err[-1].startswith("Stopped by"), cmd.stderr
     assert "Traceback" not in cmd.stderr
@@ -129,10 +129,10 @@ def test_check_takes_a_fractional_timeout(tmp_path, env):
 def test_stopping_slides_ends_the_executing_kernel(tmp_path, env, how, code):
     path = notebook(tmp_path, SLEEPER, STUCK)
     cmd = Command(["slides", "--execute", "--out", tmp_path / "decks", path], env)
-    cmd.wait_for(lambda: sleeper_running(cmd), timeout=120, what="the notebook's sleep 333")
+    cmd.wait_for(lambda: sleeper_running(cmd), timeout=240, what="the notebook's sleep 333")
     time.sleep(1.0)
     getattr(cmd, how)()
-    assert cmd.finish(timeout=60) == code, cmd.stdout + cmd.stderr
+    assert cmd.finish(timeout=90) == code, cmd.stdout + cmd.stderr
     last = cmd.stderr.strip().splitlines()[-1]
     assert last.startswith("Stopped by") and "0 of 1 decks built" in last
     assert "Traceback" not in cmd.stderr
@@ -151,10 +151,10 @@ def test_slides_ends_the_kernels_children_after_a_normal_run(tmp_path, env):
 def test_stopping_bench_ends_the_notebooks_kernel(tmp_path, env, how, code):
     path = notebook(tmp_path, SLEEPER, STUCK)
     cmd = Command(["bench", "--only", "notebooks", "--notebooks", path], env)
-    cmd.wait_for(lambda: sleeper_running(cmd), timeout=120, what="the notebook's sleep 333")
+    cmd.wait_for(lambda: sleeper_running(cmd), timeout=240, what="the notebook's sleep 333")
     time.sleep(1.0)
     getattr(cmd, how)()
-    assert cmd.finish(timeout=60) == code, cmd.stdout + cmd.stderr
+    assert cmd.finish(timeout=90) == code, cmd.stdout + cmd.stderr
     last = cmd.stderr.strip().splitlines()[-1]
     assert last.startswith("Stopped by") and "did not finish" in last
     assert "Traceback" not in cmd.stderr

@@ -66,8 +66,8 @@ def test_stopping_prepare_stops_and_reports_what_is_ready(tmp_path, entry, model
     time.sleep(2.0)  # into the long training
     getattr(cmd, how)()
     start = time.monotonic()
-    assert cmd.finish(timeout=60) == code, cmd.stdout + cmd.stderr
-    assert time.monotonic() - start < 30  # it stopped, it did not train the rest
+    assert cmd.finish(timeout=90) == code, cmd.stdout + cmd.stderr
+    assert time.monotonic() - start < 45  # it stopped, it did not train the rest
     out, err = cmd.stdout, cmd.stderr
     assert f"{stopped}: ready" not in out and "tiny VAE" not in out
     assert "Traceback" not in out + err

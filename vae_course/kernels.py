@@ -49,7 +49,7 @@ def run_all_cells(client):
         if info and "language_info" in info.get("content", {}):
             client.nb.metadata["language_info"] = info["content"]["language_info"]
         for index, cell in enumerate(client.nb.cells):
-            client.execute_cell(cell, index)
+            client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
         client.set_widgets_metadata()
     return client.nb
 

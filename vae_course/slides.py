@@ -20,6 +20,7 @@ for a classroom without internet:
 
 import argparse
 import html
+import os
 import re
 import shutil
 import sys
@@ -231,8 +232,20 @@ def build_deck(notebook, out_dir=None, execute=False):
                           f"{', '.join(sorted(set(remote)))[:300]}")
     target = out_dir / f"{notebook.stem}.slides.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(page, encoding="utf-8")
+    _write_whole(target, page)
     return target
+
+
+def _write_whole(path, text):
+    """Write ``text`` to ``path`` all at once (temporary file, then rename): a stop half-way
+    leaves the previous deck, never half a page or a stray temporary file."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_index(out_dir, decks):
@@ -245,7 +258,7 @@ def write_index(out_dir, decks):
             "(notes, timer, next slide), <kbd>Esc</kbd> for the overview.</p>\n"
             f"<ul>\n{items}\n</ul></body></html>\n")
     path = Path(out_dir) / "index.html"
-    path.write_text(page, encoding="utf-8")
+    _write_whole(path, page)
     return path
 
 

@@ -30,8 +30,12 @@ def _write(path, text):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:  # Ctrl-C half-way: the previous file stays, no stray .tmp
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def main(argv=None):
