@@ -106,6 +106,9 @@ def test_every_model_prepare_trains_follows_the_device_variable(tmp_path, monkey
         asked.append(override)
         return get_device(override)
 
+    from vae_course.sprites import make_sprites
+
+    small = make_sprites(size=16, n_scales=2, n_rotations=2, n_positions=2)
     monkeypatch.setenv(DEVICE_ENV, "cpu")
     monkeypatch.setenv(DATA_ENV, str(tmp_path))
     monkeypatch.setattr(train, "get_device", spy)
@@ -113,7 +116,7 @@ def test_every_model_prepare_trains_follows_the_device_variable(tmp_path, monkey
     trainers = {"ruler": lambda: zoo.digit_ruler(steps=2),
                 "autoencoder": lambda: zoo.autoencoder(hidden=8, steps=2),
                 "vae": lambda: zoo.vae(hidden=8, steps=2),
-                "sprites": lambda: zoo.sprites_vae(1.0, steps=2, hidden=8)}
+                "sprites": lambda: zoo.sprites_vae(1.0, steps=2, hidden=8, sprites=small)}
     for name, trainer in trainers.items():
         asked.clear()
         model, _ = trainer()
