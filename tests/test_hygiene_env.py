@@ -19,7 +19,7 @@ from vae_course.paths import DATA_ENV, MODELS_ENV, data_dir, models_dir
 @pytest.mark.parametrize("value", ["xpu", "meta", "xla", "hpu", "cuda:x", "gpu", "cpu:0:1"])
 def test_prepare_refuses_a_device_the_course_cannot_use(tmp_path, value):
     cmd = Command(["prepare"], cli_env(tmp_path, **{DEVICE_ENV: value}))
-    assert cmd.finish(timeout=60) == 2
+    assert cmd.finish(timeout=300) == 2
     err = cmd.stderr
     assert DEVICE_ENV in err and repr(value) in err
     assert "'cpu', 'cuda', 'cuda:N'" in err and "'mps'" in err
@@ -69,7 +69,7 @@ def loop(tmp_path):
 @pytest.mark.parametrize("command", [["data"], ["prepare"]])
 def test_a_data_folder_that_is_a_symlink_loop_names_the_variable(tmp_path, loop, command):
     cmd = Command(command, cli_env(tmp_path, **{DATA_ENV: loop}))
-    code = cmd.finish(timeout=60)
+    code = cmd.finish(timeout=300)
     assert code in (1, 2)
     assert f"{DATA_ENV}='{loop}' is a symbolic link loop" in cmd.stderr
     assert "Traceback" not in cmd.stderr
