@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 
 from vae_course.execute import make_client
+from vae_course.kernels import run_all_cells
 
 
 def main(argv):
@@ -28,7 +29,7 @@ def main(argv):
     start = time.perf_counter()
     error = None
     try:
-        client.execute()
+        run_all_cells(client)  # the kernel ends with the run, Ctrl-C and SIGTERM included
     except Exception as err:  # report, then still save what ran
         error = err
     seconds = time.perf_counter() - start

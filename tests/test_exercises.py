@@ -15,6 +15,7 @@ from vae_course.build import BEGIN, stub_solutions
 from vae_course.checks import TODO
 from vae_course.checks.notebook_runner import expected_checks, parse_results
 from vae_course.execute import current_env_kernel_manager, make_client
+from vae_course.kernels import run_all_cells
 from vae_course.paths import COURSE_ROOT
 
 EXERCISES = sorted((COURSE_ROOT / "exercises").glob("*.ipynb"))
@@ -62,7 +63,7 @@ def test_exercise_runs_with_stubs_and_only_stubs_raise(path):
     hints = stub_hints(nb)
     client = make_client(nb, path.parent, timeout=900, allow_errors=True,
                          km=current_env_kernel_manager())
-    client.execute()
+    run_all_cells(client)  # client.execute() would leave a kernel it did not create running
     errors = [(i, out) for i, cell in enumerate(nb.cells) for out in cell.get("outputs", [])
               if out.output_type == "error"]
     for index, error in errors:

@@ -87,15 +87,33 @@ def cmd_build(args, extra):
 
 def cmd_data(args, extra):
     from .data import MNISTFilesError, download_mnist, load_mnist
+    from .stopping import exit_code, signal_name, stop_on_signals
 
-    try:
-        raw = download_mnist(force=args.force)
-        print(f"Full MNIST is in {raw}.")
-        load_mnist()
-    except MNISTFilesError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    with stop_on_signals():  # SIGTERM too: the half-done download is cleaned up
+        try:
+            raw = download_mnist(force=args.force, mirror=args.mirror, timeout=args.timeout)
+            print(f"Full MNIST is in {raw}.")
+            load_mnist()
+        except (MNISTFilesError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt as err:
+            print(f"Stopped by {signal_name(err)}: the download was thrown away and the data "
+                  f"folder is as it was before.", file=sys.stderr)
+            return exit_code(err)
     return 0
+
+
+def positive_seconds(text):
+    """argparse type: a number of seconds greater than 0 (2.5 is fine; 0, -1, nan are not)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}"
+                                         ) from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def course_models():
@@ -122,29 +140,63 @@ def course_models():
 
 
 def cmd_prepare(args, extra):
+    """Train (or load) every model in ``course_models()``, on ``get_device()``.
+
+    Ctrl-C or SIGTERM stops it: the model in training is not cached and not reported ready
+    (``fit`` returns early on Ctrl-C, so the stop is recorded by ``stop_on_signals``), one line
+    says how many are ready and how many are not, and the exit status is 130 (143 for SIGTERM).
+    """
     import time
+
+    from .device import get_device
+    from .stopping import Stopped, exit_code, signal_name, stop_on_signals
 
     models = course_models()
     if args.list:
         for label, _ in models:
             print(label)
         return 0
-    print(f"Preparing {len(models)} models (each trains once, then loads from the cache).")
-    failed = 0
-    for i, (label, make) in enumerate(models, 1):
-        start = time.perf_counter()
-        try:
-            make()
-        except Exception as err:  # keep going: the other models are still worth having
-            failed += 1
-            print(f"[{i}/{len(models)}] {label}: FAILED ({type(err).__name__}: {err})",
-                  file=sys.stderr)
-            continue
-        print(f"[{i}/{len(models)}] {label}: ready ({time.perf_counter() - start:.1f} s)")
-    from .paths import models_dir
+    from .paths import data_dir, models_dir
 
+    try:  # a bad VAE_COURSE_DEVICE / _DATA / _MODELS stops us here, not once per model
+        device = get_device()  # every model trains here
+        data_dir(), models_dir()
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"Preparing {len(models)} models on {device} (each trains once, then loads from the "
+          f"cache).", flush=True)
+    ready, failed, current = [], [], None
+    with stop_on_signals() as stop:
+        try:
+            for i, (label, make) in enumerate(models, 1):
+                current, start = label, time.perf_counter()
+                try:
+                    make()
+                except KeyboardInterrupt:
+                    raise
+                except Exception as err:  # keep going: the other models are still worth having
+                    failed.append(label)
+                    print(f"[{i}/{len(models)}] {label}: FAILED ({type(err).__name__}: {err})",
+                          file=sys.stderr)
+                    continue
+                if stop:  # fit caught the Ctrl-C and returned a half-trained, uncached model
+                    raise Stopped(stop.signal)
+                ready.append(label)
+                print(f"[{i}/{len(models)}] {label}: ready ({time.perf_counter() - start:.1f} s)",
+                      flush=True)
+            current = None
+        except KeyboardInterrupt as err:
+            rest = len(models) - len(ready) - len(failed)
+            during = f' during "{current}" (not cached)' if current else ""
+            print(f"Stopped by {signal_name(err)}{during}: {len(ready)} of "
+                  f"{len(models)} models ready, {rest} not prepared"
+                  + (f", {len(failed)} failed" if failed else "")
+                  + ". Run `vae-course prepare` again to finish; ready models load from the "
+                    "cache.", file=sys.stderr)
+            return exit_code(err)
     print(f"Models are cached in {models_dir()}." if not failed else
-          f"{failed} model(s) failed; the notebooks will train them when they run.")
+          f"{len(failed)} model(s) failed; the notebooks will train them when they run.")
     return 1 if failed else 0
 
 
@@ -218,6 +270,9 @@ def main(argv=None):
     p = sub.add_parser("data", help="download full MNIST into the course data folder")
     p.add_argument("--force", action="store_true",
                    help="download again, moving the old files aside as *.bad")
+    p.add_argument("--timeout", type=positive_seconds, default=60.0,
+                   help="seconds to wait for the server on each network operation (default 60)")
+    p.add_argument("--mirror", help="a URL serving MNIST's *.gz files (default: torchvision's)")
     p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("prepare", help="train and cache the course's models ahead of class")

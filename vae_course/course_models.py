@@ -13,17 +13,19 @@ from .models import VAE, Autoencoder
 from .train import evaluate, fit
 
 
-def digit_ruler(steps=400, seed=0, data=None):
+def digit_ruler(steps=400, seed=0, data=None, device=None):
     """The digit classifier used to score how digit-like generated images are.
 
-    Returns ``(classifier, test_accuracy)``.
+    Trained on ``device`` (default ``get_device()``, which follows ``VAE_COURSE_DEVICE``).
+    Returns ``(classifier, test_accuracy)``, the classifier on the CPU.
     """
     data = data or load_mnist(quiet=True)
     config = {"steps": steps, "seed": seed, "data": data.source, "n": len(data.x_train),
               "features": 64}
 
     def train(model):
-        trained = train_classifier(data.x_train, data.y_train, steps=steps, seed=seed)
+        trained = train_classifier(data.x_train, data.y_train, steps=steps, seed=seed,
+                                   device=device)
         model.load_state_dict(trained.state_dict())
         return {"test_accuracy": accuracy(model, data.x_test, data.y_test)}
 
@@ -32,8 +34,9 @@ def digit_ruler(steps=400, seed=0, data=None):
 
 
 def autoencoder(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, seed=0,
-                data=None):
-    """The plain autoencoder of notebook 01 (MLP, BCE reconstruction).
+                data=None, device=None):
+    """The plain autoencoder of notebook 01 (MLP, BCE reconstruction), trained on ``device``
+    (default ``get_device()``, which follows ``VAE_COURSE_DEVICE``) and returned on the CPU.
 
     Returns ``(model, extra)``: extra holds the held-out reconstruction loss ("test_recon"),
     the training time ("seconds") and the training history as a dict ("history";
@@ -44,7 +47,8 @@ def autoencoder(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, s
 
     def train(model):
         history = fit(model, data.x_train, data.x_test, steps=steps, batch_size=batch_size,
-                      lr=lr, seed=seed, device="cpu", desc="autoencoder")
+                      lr=lr, seed=seed, device=device, desc="autoencoder")
+        model.cpu()
         return {"test_recon": history.test_nelbo[-1], "seconds": history.seconds,
                 "history": history.as_dict()}
 
@@ -54,8 +58,9 @@ def autoencoder(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, s
 
 
 def vae(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, beta=1.0, arch="mlp",
-        seed=0, data=None):
-    """A VAE trained with the course's recipe (constant β; MLP or conv).
+        seed=0, data=None, device=None):
+    """A VAE trained with the course's recipe (constant β; MLP or conv), trained on ``device``
+    (default ``get_device()``, which follows ``VAE_COURSE_DEVICE``) and returned on the CPU.
 
     Returns ``(model, extra)``: extra holds the held-out −ELBO in nats per image
     ("test_nelbo"), the training time ("seconds") and the training history ("history")."""
@@ -66,7 +71,8 @@ def vae(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, beta=1.0,
 
     def train(model):
         history = fit(model, data.x_train, data.x_test, steps=steps, batch_size=batch_size,
-                      lr=lr, beta=beta, seed=seed, device="cpu", desc="VAE")
+                      lr=lr, beta=beta, seed=seed, device=device, desc="VAE")
+        model.cpu()
         return {"test_nelbo": evaluate(model, data.x_test), "seconds": history.seconds,
                 "history": history.as_dict()}
 

@@ -13,7 +13,10 @@ One line says which one is in use. Nothing here touches the network.
 
 import gzip
 import os
+import shutil
+import tempfile
 import time
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .argcheck import describe, fail
+from .argcheck import check_number, describe, fail
 from .paths import data_dir
 
 MNIST_FILES = {
@@ -126,9 +129,9 @@ def _read_idx(path, key):
     try:
         with opener(path, "rb") as f:
             blob = f.read()
-    except (OSError, EOFError) as err:
-        raise MNISTFilesError(f"cannot read MNIST file {path}: {err}. Run `vae-course data "
-                              f"--force` to download it again.") from err
+    except (OSError, EOFError, zlib.error) as err:  # zlib.error: a damaged .gz
+        raise MNISTFilesError(f"cannot read MNIST file {path}: {_reason(err)}. Run "
+                              f"`vae-course data --force` to download it again.") from err
     expected_ndim = 3 if key.endswith("images") else 1
     if len(blob) < 4 + 4 * expected_ndim:
         raise MNISTFilesError(f"MNIST file {path} is truncated ({len(blob)} bytes). Run "
@@ -189,7 +192,7 @@ def _load_full(root, paths):
                       "test_images": test.data, "test_labels": test.targets}
     except Exception as err:  # a torchvision that disagrees with files we already validated
         raise MNISTFilesError(f"torchvision could not read MNIST from {mnist_raw_dir(root)}: "
-                              f"{err}. Run `vae-course data --force`.") from err
+                              f"{_reason(err)}. Run `vae-course data --force`.") from err
 
     def images(t):
         return t.to(torch.float32).div_(255.0).unsqueeze(1).contiguous()
@@ -227,46 +230,135 @@ def _load_subset():
     return x[train].contiguous(), y[train], x[test].contiguous(), y[test]
 
 
-def download_mnist(root=None, force=False):
+DOWNLOAD_TIMEOUT = 60.0  # seconds a download may wait for the server before it gives up
+
+
+def download_mnist(root=None, force=False, mirror=None, timeout=DOWNLOAD_TIMEOUT):
     """Download full MNIST with torchvision into the course data folder (needs the network).
 
-    With ``force=True`` the existing raw files are moved aside (renamed ``*.bad``) first, so a
-    corrupt download is replaced but nothing is deleted; if the download then fails, the old
-    files are put back.
-    """
-    from torchvision.datasets import MNIST as TorchvisionMNIST
+    Files already there are checked instead of downloaded again: complete and valid means there
+    is nothing to do; corrupt or incomplete raises ``MNISTFilesError`` saying why and that
+    ``force=True`` (``vae-course data --force``) replaces them.
 
+    The download goes to a temporary folder beside the data first and only a complete download
+    replaces anything, so an interruption (offline, a timeout, Ctrl-C) leaves the folder as it
+    was. With ``force=True`` the files it replaces are kept, renamed ``*.bad`` (never deleted).
+
+    Args:
+        mirror: a URL ending in "/" that serves MNIST's four ``*.gz`` files (default:
+            torchvision's mirrors).
+        timeout: seconds any one network operation (connect, each read) may wait for an answer.
+    """
     root = _root(root)
+    if mirror is not None and (not isinstance(mirror, str) or "://" not in mirror):
+        fail("mirror", "a URL such as 'https://example.org/mnist/'", describe(mirror))
+    timeout = check_number("timeout", timeout, low=0, strict_low=True)
     raw = mnist_raw_dir(root)
     try:
         raw.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise MNISTFilesError(f"cannot create the data folder {raw}: {err}. Set VAE_COURSE_DATA "
-                              f"to a folder you can write to.") from err
-    moved = []  # (original, aside)
-    if force:
-        try:
-            for name in MNIST_FILES.values():
-                for path in (raw / name, raw / (name + ".gz")):
-                    if path.exists():
-                        aside = _free_name(path.with_name(path.name + ".bad"))
-                        path.replace(aside)
-                        moved.append((path, aside))
-        except OSError as err:
-            _put_back(moved)
-            raise MNISTFilesError(f"cannot move the old MNIST files aside in {raw}: {err}. Set "
-                                  f"VAE_COURSE_DATA to a folder you can write to.") from err
+        raise MNISTFilesError(f"cannot create the data folder {raw}: {_reason(err)}. Set "
+                              f"VAE_COURSE_DATA to a folder you can write to.") from err
+    if not force and any(_find_idx(raw, name) for name in MNIST_FILES.values()):
+        _load_cached.cache_clear()
+        _load_cached(str(root.resolve()))  # raises, naming the bad file and the --force fix
+        print(f"Full MNIST is already in {raw}; nothing to download "
+              f"(`vae-course data --force` downloads it again).")
+        return raw
     try:
-        TorchvisionMNIST(root, train=True, download=True)
-        TorchvisionMNIST(root, train=False, download=True)
-    except Exception as err:
-        restored = _put_back(moved)
-        kept = f" The previous files are back in place ({restored} restored)." if moved else ""
-        raise MNISTFilesError(
-            f"downloading MNIST into {raw} failed: {err}. The course works offline with the "
-            f"built-in 5,000-digit subset; try again when you are online.{kept}") from err
+        staging = Path(tempfile.mkdtemp(prefix=".mnist-download-", dir=root))
+    except OSError as err:
+        raise MNISTFilesError(f"cannot write to the data folder {root}: {_reason(err)}. Set "
+                              f"VAE_COURSE_DATA to a folder you can write to.") from err
+    try:
+        try:
+            _fetch(staging, mirror, timeout)
+        except MNISTFilesError as err:
+            if any(_find_idx(raw, name) for name in MNIST_FILES.values()):
+                raise MNISTFilesError(f"{err} The files already in {raw} are untouched."
+                                      ) from None
+            raise
+        fresh = {key: _find_idx(mnist_raw_dir(staging), name)
+                 for key, name in MNIST_FILES.items()}
+        if None in fresh.values():
+            missing = [MNIST_FILES[k] for k, path in fresh.items() if path is None]
+            raise MNISTFilesError(f"the download finished without {', '.join(missing)}; run "
+                                  f"`vae-course data --force` to try again.")
+        _swap_in(fresh, raw)
+    finally:  # Ctrl-C included: the half-downloaded files go, the data folder stays as it was
+        shutil.rmtree(staging, ignore_errors=True)
     _load_cached.cache_clear()
     return raw
+
+
+def _fetch(root, mirror, timeout):
+    """Let torchvision download both splits into ``root``, every socket limited to
+    ``timeout`` seconds; any failure becomes an ``MNISTFilesError`` naming cause and fix."""
+    import socket
+    import urllib.error
+
+    import torchvision.datasets
+
+    loader = torchvision.datasets.MNIST
+    if mirror is not None:  # torchvision tries each of ``mirrors`` in turn
+        loader = type("MirroredMNIST", (loader,), {"mirrors": [mirror.rstrip("/") + "/"]})
+    where = mirror or "torchvision's MNIST mirrors"
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)  # urllib (used by torchvision) takes it from here
+    try:
+        loader(root, train=True, download=True)
+        loader(root, train=False, download=True)
+    except (TimeoutError, socket.timeout) as err:
+        raise MNISTFilesError(
+            f"downloading MNIST from {where} timed out: no answer within {timeout:g} s "
+            f"({_reason(err)}). A proxy or firewall that accepts connections but never answers "
+            f"does this. Check your network or proxy settings (HTTPS_PROXY), or allow more time "
+            f"with `vae-course data --timeout 300`. Until then the course works offline with the "
+            f"built-in 5,000-digit subset.") from None
+    except (urllib.error.URLError, OSError, RuntimeError) as err:
+        timed_out = "timed out" in str(err)  # torchvision folds a timeout into its message
+        raise MNISTFilesError(
+            f"downloading MNIST from {where} failed: {_reason(err)}. "
+            + ("Check your network or proxy, or allow more time with `--timeout`. "
+               if timed_out else "")
+            + "The course works offline with the built-in 5,000-digit subset; try again when "
+              "you are online.") from None
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _swap_in(fresh, raw):
+    """Move the freshly downloaded files into ``raw``; what they replace is kept as ``*.bad``.
+
+    Any interruption (BaseException: Ctrl-C too) undoes the moves done so far, so the folder
+    ends either all old or all new, never half of each."""
+    moved, placed = [], []  # (original, aside); new files now in raw
+    try:
+        for key, new in fresh.items():
+            name = MNIST_FILES[key]
+            for old in (raw / name, raw / (name + ".gz")):
+                if old.exists():
+                    aside = _free_name(old.with_name(old.name + ".bad"))
+                    old.replace(aside)
+                    moved.append((old, aside))
+            target = raw / new.name
+            shutil.move(str(new), str(target))
+            placed.append(target)
+    except BaseException as err:
+        for target in placed:
+            target.unlink(missing_ok=True)  # a downloaded copy, not anyone's work
+        restored = _put_back(moved)
+        if not isinstance(err, Exception):
+            raise  # Ctrl-C: the old files are back; stop
+        raise MNISTFilesError(f"cannot put the new MNIST files into {raw}: {_reason(err)}; "
+                              f"the previous files are back in place ({restored} restored). Set "
+                              f"VAE_COURSE_DATA to a folder you can write to.") from err
+
+
+def _reason(err):
+    """The text of an exception, or its type when it has none (never an empty reason)."""
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
 def _free_name(path):

@@ -7,6 +7,7 @@ number generator the course touches. Set ``VAE_COURSE_DEVICE=cpu`` (or ``cuda``,
 
 import os
 import random
+import re
 
 import numpy as np
 import torch
@@ -22,27 +23,43 @@ def get_device(override=None):
     Order: the ``override`` argument, then the ``VAE_COURSE_DEVICE`` environment variable, then
     CUDA if available, then Apple MPS, then CPU.
     """
+    source = "device" if override else DEVICE_ENV
     wanted = override or os.environ.get(DEVICE_ENV, "").strip()
     if wanted:
-        try:
-            device = torch.device(wanted)
-        except RuntimeError as err:
-            raise ValueError(
-                f"device: {wanted!r} is not a device name; use 'cpu', 'cuda', 'cuda:0' or 'mps' "
-                f"(from {'the argument' if override else DEVICE_ENV})"
-            ) from err
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device: {wanted!r} was asked for but CUDA is not available here; "
-                             f"unset {DEVICE_ENV} or set it to 'cpu'")
-        if device.type == "mps" and not _mps_available():
-            raise ValueError(f"device: {wanted!r} was asked for but Apple MPS is not available "
-                             f"here; unset {DEVICE_ENV} or set it to 'cpu'")
-        return device
+        return _checked_device(str(wanted).strip(), source)
     if torch.cuda.is_available():
         return torch.device("cuda")
     if _mps_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+DEVICE_NAME = re.compile(r"(cpu|mps|cuda(:[0-9]+)?)")
+VALID_DEVICES = "'cpu', 'cuda', 'cuda:N' (N = 0, 1, ...) or 'mps'"
+
+
+def _checked_device(wanted, source):
+    """``wanted`` as a torch.device if the course can train on it here; otherwise a
+    ValueError that names where the value came from (``source``) and the valid values.
+
+    torch knows many more device types (xpu, meta, xla, hpu...) that it accepts here and that
+    fail only later, deep inside training; the course supports these three."""
+    if not DEVICE_NAME.fullmatch(wanted):
+        raise ValueError(f"{source}={wanted!r} is not a device the course can use; set it to "
+                         f"{VALID_DEVICES}, or unset it to pick one automatically")
+    device = torch.device(wanted)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{source}={wanted!r} asks for CUDA, but CUDA is not available "
+                             f"here; set it to 'cpu' or unset it")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"{source}={wanted!r} asks for GPU {device.index}, but this "
+                             f"machine has {torch.cuda.device_count()} (cuda:0 to "
+                             f"cuda:{torch.cuda.device_count() - 1}); set it to one of those")
+    if device.type == "mps" and not _mps_available():
+        raise ValueError(f"{source}={wanted!r} asks for Apple MPS, but MPS is not available "
+                         f"here; set it to 'cpu' or unset it")
+    return device
 
 
 def _mps_available():

@@ -41,6 +41,9 @@ def make_client(nb, cwd, timeout=900, kernel_name="python3", client_class=None, 
 def execute_notebook(nb, cwd, timeout=900, **options):
     """Run every cell of ``nb`` in place (outputs included) in a fresh kernel; returns ``nb``.
 
-    Raises nbclient's error for the first cell that fails, unless ``allow_errors=True``."""
-    make_client(nb, cwd, timeout, **options).execute()
-    return nb
+    Raises nbclient's error for the first cell that fails, unless ``allow_errors=True``. The
+    kernel and everything it started end with the run, however it ends; Ctrl-C and SIGTERM
+    raise ``stopping.Stopped`` (see ``vae_course.kernels``)."""
+    from .kernels import run_all_cells
+
+    return run_all_cells(make_client(nb, cwd, timeout, **options))

@@ -103,7 +103,8 @@ def mig(codes, factors, n_bins=20, return_per_factor=False):
         gap_k = (I(z_a; v_k) − I(z_b; v_k)) / H(v_k)          MIG = mean over k of gap_k
 
     1 = every factor lives in exactly one latent; 0 = no latent is special (none informative,
-    or two equally informative). Factors that never vary (entropy 0) are skipped.
+    or two equally informative). Factors that never vary (entropy 0) are skipped; when no factor
+    varies MIG is undefined and a ValueError says so.
     Returns the score, or ``(score, gaps)`` with ``return_per_factor=True``.
     """
     mi = mutual_information_matrix(codes, factors, n_bins)  # (D, K)
@@ -117,8 +118,13 @@ def mig(codes, factors, n_bins=20, return_per_factor=False):
             continue
         top = np.sort(mi[:, k])[::-1]
         gaps.append((top[0] - top[1]) / h)
+    if not gaps:  # 0.0 here would read as "entangled", but there is nothing to disentangle
+        raise ValueError(f"factors: MIG is undefined when no factor varies (all "
+                         f"{factors.shape[1]} factor column(s) are constant over the "
+                         f"{factors.shape[0]} samples); pass factors that take at least two "
+                         f"values")
     gaps = np.array(gaps)
-    score = float(gaps.mean()) if len(gaps) else 0.0
+    score = float(gaps.mean())
     return (score, gaps) if return_per_factor else score
 
 

@@ -10,6 +10,7 @@ Trained models go to ``<data folder>/models``, or to ``$VAE_COURSE_MODELS`` if t
 benchmark uses it to time the notebooks against an empty model cache without hiding MNIST).
 """
 
+import errno
 import os
 from pathlib import Path
 
@@ -23,10 +24,31 @@ def is_checkout():
     return (COURSE_ROOT / "pyproject.toml").is_file() and (COURSE_ROOT / "notebooks").is_dir()
 
 
+def folder_from_env(name):
+    """The folder an environment variable names, or None when it is unset or empty.
+
+    Raises ValueError naming the variable when its value cannot be a folder: a symbolic link
+    loop (which would otherwise surface later as a bare "Symlink loop" RuntimeError) or a path
+    the system refuses to look up."""
+    value = os.environ.get(name, "")
+    if not value.strip():
+        return None
+    path = Path(value).expanduser()
+    try:
+        path.resolve()
+    except (RuntimeError, OSError) as err:  # RuntimeError: symlink loop (Python < 3.13)
+        loop = isinstance(err, RuntimeError) or getattr(err, "errno", None) == errno.ELOOP
+        why = "is a symbolic link loop" if loop else f"cannot be used ({err})"
+        raise ValueError(f"{name}={value!r} {why}; point {name} at a real folder, or unset it "
+                         f"to use the default") from None
+    return path
+
+
 def data_dir():
     """The course data folder (it may not exist yet)."""
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV]).expanduser()
+    folder = folder_from_env(DATA_ENV)
+    if folder is not None:
+        return folder
     if is_checkout():
         return COURSE_ROOT / "data"
     return Path.home() / ".cache" / "vae-course"
@@ -34,8 +56,9 @@ def data_dir():
 
 def models_dir():
     """Where trained models are cached (it may not exist yet)."""
-    if os.environ.get(MODELS_ENV):
-        return Path(os.environ[MODELS_ENV]).expanduser()
+    folder = folder_from_env(MODELS_ENV)
+    if folder is not None:
+        return folder
     return data_dir() / "models"
 
 

@@ -20,6 +20,7 @@ for a classroom without internet:
 
 import argparse
 import html
+import os
 import re
 import shutil
 import sys
@@ -29,6 +30,7 @@ from pathlib import Path
 import nbformat
 
 from .paths import COURSE_ROOT, lecture_notebooks
+from .stopping import exit_code, signal_name, stop_on_signals
 
 SOLUTION_TAG = "solution"
 ASSET_DIRS = {"reveal": "reveal.js", "mathjax": "mathjax"}
@@ -230,8 +232,20 @@ def build_deck(notebook, out_dir=None, execute=False):
                           f"{', '.join(sorted(set(remote)))[:300]}")
     target = out_dir / f"{notebook.stem}.slides.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(page, encoding="utf-8")
+    _write_whole(target, page)
     return target
+
+
+def _write_whole(path, text):
+    """Write ``text`` to ``path`` all at once (temporary file, then rename): a stop half-way
+    leaves the previous deck, never half a page or a stray temporary file."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_index(out_dir, decks):
@@ -244,7 +258,7 @@ def write_index(out_dir, decks):
             "(notes, timer, next slide), <kbd>Esc</kbd> for the overview.</p>\n"
             f"<ul>\n{items}\n</ul></body></html>\n")
     path = Path(out_dir) / "index.html"
-    path.write_text(page, encoding="utf-8")
+    _write_whole(path, page)
     return path
 
 
@@ -264,18 +278,26 @@ def main(argv=None):
         print("No lecture notebooks found (notebooks/*.ipynb).", file=sys.stderr)
         return 1
     decks, failed = [], 0
-    for path in notebooks:
-        start = time.perf_counter()
+    with stop_on_signals():  # Ctrl-C and SIGTERM stop it; an executing kernel is ended first
         try:
-            deck = build_deck(path, out_dir, execute=args.execute)
-        except Exception as err:  # one broken notebook should not stop the others
-            print(f"FAILED {path}: {type(err).__name__}: {str(err)[:500]}", file=sys.stderr)
-            failed += 1
-            continue
-        nb = nbformat.read(path, as_version=4)
-        print(f"{deck}  ({expected_slides(nb)} slides, {speaker_note_count(nb)} speaker notes, "
-              f"{time.perf_counter() - start:.1f} s)")
-        decks.append(deck)
+            for path in notebooks:
+                start = time.perf_counter()
+                try:
+                    deck = build_deck(path, out_dir, execute=args.execute)
+                except Exception as err:  # one broken notebook should not stop the others
+                    print(f"FAILED {path}: {type(err).__name__}: {str(err)[:500]}",
+                          file=sys.stderr)
+                    failed += 1
+                    continue
+                nb = nbformat.read(path, as_version=4)
+                print(f"{deck}  ({expected_slides(nb)} slides, {speaker_note_count(nb)} speaker "
+                      f"notes, {time.perf_counter() - start:.1f} s)", flush=True)
+                decks.append(deck)
+        except KeyboardInterrupt as err:
+            print(f"Stopped by {signal_name(err)}: {len(decks)} of {len(notebooks)} decks built, "
+                  f"{len(notebooks) - len(decks) - failed} not built"
+                  + (f", {failed} failed" if failed else "") + ".", file=sys.stderr)
+            return exit_code(err)
     if decks:
         every = sorted(out_dir.glob("*.slides.html"))
         print(f"Open {write_index(out_dir, every)} in a browser (works offline).")

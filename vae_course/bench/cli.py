@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from .report import render_table
+from ..stopping import exit_code, signal_name, stop_on_signals
 from .runner import run
 from .sections import REGISTRY, SECTIONS
 from .sections.notebooks import NOTEBOOK_CACHE_MODES
@@ -29,8 +30,12 @@ def _write(path, text):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:  # Ctrl-C half-way: the previous file stays, no stray .tmp
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def main(argv=None):
@@ -87,8 +92,15 @@ def main(argv=None):
             _write(md_path, render_table(results))
 
     paths = [Path(p) for p in args.notebooks] if args.notebooks else None
-    results = run(quick=args.quick, only=only, notebook_cache=args.notebook_cache,
-                  notebook_paths=paths, on_section=save)
+    try:
+        with stop_on_signals():  # Ctrl-C and SIGTERM stop it; a notebook's kernel ends first
+            results = run(quick=args.quick, only=only, notebook_cache=args.notebook_cache,
+                          notebook_paths=paths, on_section=save)
+    except KeyboardInterrupt as err:
+        kept = f" The sections finished before it are in {args.json}." if args.json else ""
+        print(f"\nStopped by {signal_name(err)}: the benchmark did not finish.{kept}",
+              file=sys.stderr)
+        return exit_code(err)
     save(results)
     print()
     print(render_table(results), end="")

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 from ..execute import current_env_kernel_manager, make_client
+from ..kernels import kernel_session
+from ..stopping import exit_code, signal_name, stop_on_signals
 from .framework import LABELS, MARKER_RE, PASS
 
 CHECK_CALL_RE = re.compile(r"^\s*(?:[\w.]+\s*=\s*)?check_(\w+)\s*\(", re.MULTILINE)
@@ -91,7 +93,7 @@ def run_notebook(nb, cwd, timeout=60, max_output=200_000, kernel_name="python3",
             content = msg.get("content", {})
             text = content.get("text", "") or str(content.get("data", {}).get("text/plain", ""))
             is_marker = "[check]" in text and msg.get("msg_type") != "stream"
-            size[0] += len(text)  # printed text; figures do not count
+            size[0] += output_size(content)  # every mime type: HTML, images, JSON too
             if size[0] > max_output and not is_marker:
                 size[1] = True
                 return None  # drop it: keep the notebook (and our memory) small
@@ -100,13 +102,15 @@ def run_notebook(nb, cwd, timeout=60, max_output=200_000, kernel_name="python3",
     def on_error(cell, cell_index, execute_reply):
         failed[cell_index] = execute_reply["content"].get("ename")
 
-    client = make_client(nb, cwd, timeout, kernel_name=kernel_name, client_class=Client,
+    limit = {"seconds": timeout}  # per cell; nbclient's own ``timeout`` takes whole seconds
+    client = make_client(nb, cwd, None, kernel_name=kernel_name, client_class=Client,
+                         timeout_func=lambda cell: limit["seconds"],
                          allow_errors=True, startup_timeout=startup_timeout, iopub_timeout=5,
                          interrupt_on_timeout=True, on_cell_error=on_error,
                          error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "timeout",
                                            "traceback": []},
                          km=current_env_kernel_manager(kernel_name))
-    with client.setup_kernel(stderr=subprocess.DEVNULL):  # the kernel's own log noise
+    with kernel_session(client, stderr=subprocess.DEVNULL):  # ends the kernel, whatever
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -121,7 +125,8 @@ def run_notebook(nb, cwd, timeout=60, max_output=200_000, kernel_name="python3",
                 problems.append({"cell": index + 1, "kind": "timeout",
                                  "text": f"still running after {timeout:g} s (an endless loop, "
                                          f"or too much work for the --timeout); interrupted"})
-                if not _responsive(client, index, failed, wait=max(5.0, min(15.0, timeout))):
+                if not _responsive(client, index, failed, limit,
+                                   wait=max(5.0, min(15.0, timeout))):
                     client.shutdown_kernel = "immediate"
                     problems.append({"cell": index + 1, "kind": "stuck",
                                      "text": "the kernel did not recover from the interrupt; "
@@ -142,14 +147,15 @@ def run_notebook(nb, cwd, timeout=60, max_output=200_000, kernel_name="python3",
     return problems
 
 
-def _responsive(client, index, failed, wait=15):
-    """After an interrupt: does the kernel answer a trivial request again?"""
+def _responsive(client, index, failed, limit, wait=15):
+    """After an interrupt: does the kernel answer a trivial request again (within ``wait``
+    seconds; ``limit`` holds the cell timeout the client reads)?"""
     import nbformat
 
     probe = nbformat.v4.new_code_cell("pass")
-    cell, old = client.nb.cells[index], client.timeout
+    cell, old = client.nb.cells[index], limit["seconds"]
     failed.pop(index, None)
-    client.timeout = wait
+    limit["seconds"] = wait
     try:
         client.execute_cell(probe, index)  # nbclient stores the probe at that index...
         return failed.get(index) != TIMEOUT_ENAME
@@ -157,8 +163,22 @@ def _responsive(client, index, failed, wait=15):
         return False
     finally:
         client.nb.cells[index] = cell  # ...so put the learner's cell back
-        client.timeout = old
+        limit["seconds"] = old
         failed[index] = TIMEOUT_ENAME
+
+
+def output_size(content):
+    """Characters one output message adds to a notebook: its stream text plus every
+    representation in its ``data`` (text/html, base64 images, JSON...), so no output type
+    escapes ``--max-output``."""
+    import json
+
+    size = len(content.get("text", "") or "")
+    data = content.get("data", {})
+    if isinstance(data, dict):
+        for value in data.values():
+            size += len(value) if isinstance(value, str) else len(json.dumps(value, default=str))
+    return size
 
 
 def _first_line(text):
@@ -196,15 +216,41 @@ def report(path, names, results, problems, out=None):
     return 0 if ok else 1
 
 
+def positive_seconds(text):
+    """argparse type for ``--timeout``: seconds > 0 (2.5 is fine; 0, negatives, nan, inf are
+    refused: nbclient would read 0 or a negative value as "no timeout at all")."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}"
+                                         ) from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def positive_count(text):
+    """argparse type for ``--max-output``: a whole number of characters > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="vae-course check",
         description="Run an exercise notebook headlessly and report each check.")
     parser.add_argument("notebook", help="path of the .ipynb (or its paired .py) to run")
-    parser.add_argument("--timeout", type=float, default=120,
-                        help="seconds one cell may run before it is interrupted (default 120)")
-    parser.add_argument("--max-output", type=int, default=200_000,
-                        help="characters of output kept per cell (default 200000)")
+    parser.add_argument("--timeout", type=positive_seconds, default=120,
+                        help="seconds one cell may run before it is interrupted (default 120; "
+                             "fractions such as 2.5 are fine)")
+    parser.add_argument("--max-output", type=positive_count, default=200_000,
+                        help="characters of output kept per cell, every output type counted "
+                             "(default 200000)")
     parser.add_argument("--kernel", default="python3",
                         help="kernel name (default: python3 of this environment)")
     args = parser.parse_args(argv)
@@ -230,8 +276,13 @@ def main(argv=None):
     print(f"Running {path} (cell timeout {args.timeout:g} s)...", flush=True)
     start = time.perf_counter()
     try:
-        problems = run_notebook(nb, path.resolve().parent, timeout=args.timeout,
-                                max_output=args.max_output, kernel_name=args.kernel)
+        with stop_on_signals():  # SIGTERM too, so the kernel is ended before we exit
+            problems = run_notebook(nb, path.resolve().parent, timeout=args.timeout,
+                                    max_output=args.max_output, kernel_name=args.kernel)
+    except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM: the kernel has been ended already
+        print(f"Stopped by {signal_name(err)} after {time.perf_counter() - start:.1f} s: the "
+              f"checks did not finish and the kernel was shut down.", file=sys.stderr)
+        return exit_code(err)
     except Exception as err:  # the kernel could not start, or nbclient gave up
         print(f"error: could not run {path}: {type(err).__name__}: {_first_line(err)}",
               file=sys.stderr)
