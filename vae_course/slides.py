@@ -37,23 +37,52 @@ WIDGET_MARK = "[interactive widget]"  # the text/plain of the course widgets sta
 
 # nbconvert's reveal template, with every CDN asset replaced by a local one or removed.
 # (Template blocks as in nbconvert 7's share/jupyter/nbconvert/templates/reveal/index.html.j2.)
+#
+# Equations. jupyter-server-mathjax carries MathJax 2.7 with its HTML-CSS output and the STIX-Web
+# fonts. HTML-CSS draws a fraction bar, an overline or a square-root bar as a CSS border whose
+# width it fixes in pixels when it typesets: 0.06 em of the math font, at least
+# ``min_rule_thickness`` (1.25 px). In a deck that is about 1.5 px, which Chromium floors to
+# 1 px, and reveal.js then scales the whole slide with a CSS transform to fit the window, which
+# smears that one pixel over two rows of pale grey: the bar of 1/B "vanishes" and the bar over
+# KL_j fades away from its letters. Rules of at least 2 px (MIN_RULE_PX) stay solid at every
+# window size. The speaker view is a separate window without MathJax, so it showed the notes'
+# TeX source; the deck now loads MathJax into that window when it connects and typesets the
+# notes there each time they change (the deck itself leaves the hidden notes alone).
+MIN_RULE_PX = 2
 OFFLINE_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_css -%}
 <style type="text/css">
 .reveal .slides h1, .reveal .slides h2, .reveal .slides h3, .reveal .slides h4 { text-transform: none; }
-.reveal .slides img { max-height: 70vh; }
+.reveal .slides img { max-height: 520px; }
+/* A code cell or a printed output longer than the slide scrolls inside it. */
+.reveal .slides .jp-InputArea-editor .highlight pre,
+.reveal .slides .jp-OutputArea-output pre {
+    max-height: 420px; overflow: auto; font-size: 0.9em; line-height: 1.25;
+}
+.reveal .slides .jp-InputArea-editor .highlight pre { white-space: pre; }
 </style>
 {%- endblock html_head_css -%}
 {%- block html_head_js_mathjax -%}
-<script type="text/x-mathjax-config">
-MathJax.Hub.Config({
-    tex2jax: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
-              processEscapes: true, processEnvironments: true},
-    "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null},
-    displayAlign: "center", messageStyle: "none", menuSettings: {zoom: "None"}
-});
+<script type="text/javascript">
+/* The one MathJax configuration, for the deck and for the speaker view. */
+window.deckMathJaxConfig = function (ignoreClass) {
+    return {
+        tex2jax: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
+                  processEscapes: true, processEnvironments: true, ignoreClass: ignoreClass},
+        TeX: {extensions: ["enclose.js"], Macros: {overline: ["\\enclose{top}[padding=.1em,thickness={{ resources.min_rule_px }}px]{ #1 }", 1]}},
+        "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null},
+        displayAlign: "center", messageStyle: "none", menuSettings: {zoom: "None"},
+        AuthorInit: function () {
+            MathJax.Hub.Register.StartupHook("HTML-CSS Jax Ready", function () {
+                MathJax.OutputJax["HTML-CSS"].TeX.min_rule_thickness = {{ resources.min_rule_px }};
+            });
+        }
+    };
+};
+window.deckMathJaxUrl = new URL("{{ resources.mathjax_url }}", document.baseURI).href;
+window.MathJax = window.deckMathJaxConfig("tex2jax_ignore|notes");
 </script>
 <script src="{{ resources.mathjax_url }}"></script>
 {%- endblock html_head_js_mathjax -%}
@@ -71,6 +100,29 @@ Reveal.initialize({
 });
 Reveal.on('slidechanged', function () {
     if (window.MathJax && MathJax.Hub) { MathJax.Hub.Queue(["Rerender", MathJax.Hub, Reveal.getCurrentSlide()]); }
+});
+/* Speaker view (press S): when its window says "connected", give it MathJax and typeset
+   the notes each time the plugin writes new ones. */
+window.addEventListener('message', function (event) {
+    var data;
+    try { data = JSON.parse(event.data); } catch (e) { return; }
+    if (!data || data.namespace !== 'reveal-notes' || data.type !== 'connected') { return; }
+    var speaker = event.source, doc;
+    try { doc = speaker.document; } catch (e) { return; }
+    var notes = doc.querySelector('.speaker-controls-notes .value');
+    if (!notes || speaker.MathJax) { return; }
+    var typeset = function () {
+        if (speaker.MathJax && speaker.MathJax.Hub) {
+            speaker.MathJax.Hub.Queue(["Typeset", speaker.MathJax.Hub, notes]);
+        }
+    };
+    speaker.MathJax = window.deckMathJaxConfig("tex2jax_ignore");
+    speaker.MathJax.skipStartupTypeset = true;
+    var script = doc.createElement('script');
+    script.src = window.deckMathJaxUrl;
+    script.onload = function () { speaker.MathJax.Hub.Register.StartupHook("End", typeset); };
+    doc.head.appendChild(script);
+    new speaker.MutationObserver(typeset).observe(notes, {childList: true});
 });
 </script>
 {% endblock footer_js %}
@@ -232,7 +284,8 @@ def build_deck(notebook, out_dir=None, execute=False):
         nb = execute_notebook(nb, notebook)
     nb = deck_notebook(nb)
     copy_assets(out_dir)
-    page, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
+    page, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": notebook.stem},
+                                                            "min_rule_px": MIN_RULE_PX})
     remote = remote_resources(page)
     if remote:
         raise SlidesError(f"{notebook.name}: the deck would load from the network: "
