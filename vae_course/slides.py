@@ -1,9 +1,14 @@
 """Offline reveal.js slide decks from the lecture notebooks.
 
-    vae-course slides                       every notebooks/*.ipynb -> build/slides/
+    vae-course slides                       run every notebooks/*.ipynb, deck each -> build/slides/
     vae-course slides notebooks/08_*.ipynb  only the named notebooks
-    vae-course slides --execute             run each notebook first so the deck shows its figures
+    vae-course slides --no-execute          quick text-only decks (no figures, no printed numbers)
     vae-course slides --out DIR             write somewhere else
+
+By default each notebook is run first, in a fresh kernel from its own folder, so its deck shows
+the figures and printed numbers of that run; models come from the course's cache (run
+`vae-course prepare` once beforehand, or the first build trains them). A progress bar per
+notebook counts its code cells, and the total time is printed at the end.
 
 Each deck is ``<out>/<name>.slides.html``; ``<out>/index.html`` lists them all. A deck is made
 for a classroom without internet:
@@ -15,7 +20,8 @@ for a classroom without internet:
   CDNs: the template below replaces those parts, and :func:`remote_resources` checks that no
   ``http(s)`` resource is left in the page;
 * cells tagged ``solution`` are dropped; speaker notes (cells with slide type ``notes``) are kept
-  and show in reveal's speaker view (press ``S``).
+  and show, equations typeset, in reveal's speaker view (press ``S``);
+* code or printed output longer than a slide scrolls inside it.
 """
 
 import argparse
@@ -257,12 +263,18 @@ def _exporter():
     return exporter
 
 
-def execute_notebook(nb, path, timeout=900):
-    """Run a notebook in a fresh kernel (from its own folder) so the deck shows its outputs."""
+def execute_notebook(nb, path, timeout=900, progress=None):
+    """Run a notebook in a fresh kernel (from its own folder) so the deck shows its outputs;
+    ``progress`` (a tqdm bar) advances once per code cell."""
     from nbclient import NotebookClient
 
+    def advance(**_):
+        if progress is not None and _.get("cell", {}).get("cell_type") == "code":
+            progress.update(1)
+
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(path).parent)}})
+                            resources={"metadata": {"path": str(Path(path).parent)}},
+                            on_cell_executed=advance)
     client.execute()
     return nb
 
@@ -272,8 +284,11 @@ def remote_resources(page):
     return [m.group(0) for m in _RESOURCE.finditer(page)]
 
 
-def build_deck(notebook, out_dir=None, execute=False):
-    """Build one offline deck; returns the path of the ``.slides.html`` file."""
+def build_deck(notebook, out_dir=None, execute=False, progress=None):
+    """Build one offline deck; returns the path of the ``.slides.html`` file.
+
+    With ``execute`` the notebook is run first (its outputs go into the deck, the file on disk
+    is not touched); ``progress`` (a tqdm bar) then advances once per code cell."""
     notebook = Path(notebook)
     out_dir = Path(out_dir) if out_dir is not None else COURSE_ROOT / "build" / "slides"
     try:
@@ -281,7 +296,7 @@ def build_deck(notebook, out_dir=None, execute=False):
     except Exception as err:
         raise SlidesError(f"cannot read {notebook}: {err}") from err
     if execute:
-        nb = execute_notebook(nb, notebook)
+        nb = execute_notebook(nb, notebook, progress=progress)
     nb = deck_notebook(nb)
     copy_assets(out_dir)
     page, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": notebook.stem},
@@ -313,23 +328,30 @@ def write_index(out_dir, decks):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="vae-course slides",
                                      description="Build offline reveal.js decks (solutions "
-                                                 "hidden, speaker notes kept).")
+                                                 "hidden, speaker notes kept) from executed "
+                                                 "lecture notebooks.")
     parser.add_argument("notebooks", nargs="*", help="notebooks (default: notebooks/*.ipynb)")
     parser.add_argument("--out", default=None, help="output folder (default: build/slides)")
-    parser.add_argument("--execute", action="store_true",
-                        help="run each notebook first so the deck shows figures "
-                             "(about a minute per notebook; `vae-course prepare` first helps)")
+    parser.add_argument("--no-execute", dest="execute", action="store_false",
+                        help="do not run the notebooks: text-only decks in seconds (no figures "
+                             "or printed numbers)")
+    parser.add_argument("--execute", dest="execute", action="store_true",
+                        help=argparse.SUPPRESS)  # the default; kept for old scripts
     args = parser.parse_args(argv)
     out_dir = Path(args.out) if args.out else COURSE_ROOT / "build" / "slides"
     notebooks = [Path(p) for p in args.notebooks] or lecture_notebooks()
     if not notebooks:
         print("No lecture notebooks found (notebooks/*.ipynb).", file=sys.stderr)
         return 1
-    decks, failed = [], 0
+    if args.execute:
+        print(f"Running {len(notebooks)} notebook(s) so the decks show their figures and "
+              f"numbers (models from the course's cache; `--no-execute` skips this).")
+    decks, failed, began = [], 0, time.perf_counter()
     for path in notebooks:
         start = time.perf_counter()
         try:
-            deck = build_deck(path, out_dir, execute=args.execute)
+            with _progress(path, args.execute) as bar:
+                deck = build_deck(path, out_dir, execute=args.execute, progress=bar)
         except Exception as err:  # one broken notebook should not stop the others
             print(f"FAILED {path}: {type(err).__name__}: {str(err)[:500]}", file=sys.stderr)
             failed += 1
@@ -338,7 +360,24 @@ def main(argv=None):
         print(f"{deck}  ({expected_slides(nb)} slides, {speaker_note_count(nb)} speaker notes, "
               f"{time.perf_counter() - start:.1f} s)")
         decks.append(deck)
+    total = time.perf_counter() - began
+    print(f"{len(decks)} deck(s) {'run and ' if args.execute else ''}built in {total:.0f} s"
+          f"{f', {failed} failed' if failed else ''}.")
     if decks:
         every = sorted(out_dir.glob("*.slides.html"))
         print(f"Open {write_index(out_dir, every)} in a browser (works offline).")
     return 1 if failed else 0
+
+
+def _progress(path, execute):
+    """A progress bar over the notebook's code cells (a do-nothing stand-in without
+    ``execute``)."""
+    import contextlib
+
+    from tqdm.auto import tqdm
+
+    if not execute:
+        return contextlib.nullcontext()
+    nb = nbformat.read(path, as_version=4)
+    cells = sum(c.cell_type == "code" for c in nb.cells)
+    return tqdm(total=cells, desc=Path(path).stem, unit="cell", leave=True)
