@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import COURSE_ROOT
+from .paths import COURSE_ROOT, lecture_notebooks
 
 SOLUTION_TAG = "solution"
 ASSET_DIRS = {"reveal": "reveal.js", "mathjax": "mathjax"}
@@ -191,12 +191,6 @@ def copy_assets(out_dir):
     return copied
 
 
-def lecture_notebooks(root=None):
-    """Every lecture notebook (``notebooks/*.ipynb``), sorted by name."""
-    root = Path(root) if root is not None else COURSE_ROOT
-    return sorted((root / "notebooks").glob("*.ipynb"))
-
-
 def slide_type(cell):
     return (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type", "-")
 
@@ -266,17 +260,13 @@ def _exporter():
 def execute_notebook(nb, path, timeout=900, progress=None):
     """Run a notebook in a fresh kernel (from its own folder) so the deck shows its outputs;
     ``progress`` (a tqdm bar) advances once per code cell."""
-    from nbclient import NotebookClient
+    from .execute import execute_notebook as run
 
-    def advance(**_):
-        if progress is not None and _.get("cell", {}).get("cell_type") == "code":
+    def advance(cell=None, **_):
+        if progress is not None and cell is not None and cell.cell_type == "code":
             progress.update(1)
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(path).parent)}},
-                            on_cell_executed=advance)
-    client.execute()
-    return nb
+    return run(nb, Path(path).parent, timeout, on_cell_executed=advance)
 
 
 def remote_resources(page):
