@@ -122,6 +122,9 @@ window.addEventListener('message', function (event) {
             speaker.MathJax.Hub.Queue(["Typeset", speaker.MathJax.Hub, notes]);
         }
     };
+    // The plugin writes that window with document.write and leaves it open, so its load
+    // event, which MathJax waits for before it starts, would never come: finish it.
+    if (doc.readyState === 'loading') { doc.close(); }
     speaker.MathJax = window.deckMathJaxConfig("tex2jax_ignore");
     speaker.MathJax.skipStartupTypeset = true;
     var script = doc.createElement('script');
