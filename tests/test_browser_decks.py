@@ -39,6 +39,7 @@ pytestmark = pytest.mark.browser
 NOTEBOOK_08 = COURSE_ROOT / "notebooks" / "08_latent_explorer.ipynb"
 LAB_START_TIMEOUT = 90  # seconds until the server answers
 RUN_ALL_TIMEOUT = 600  # seconds for notebook 08 (its models train first on a cold cache)
+PAGE_TIMEOUT = 120_000  # ms; generous, for a machine busy with other work
 INK = 110  # a pixel darker than this (0 black, 255 white) is ink, not background or a smear
 
 
@@ -54,39 +55,40 @@ def browser(chromium_path, chromium_args):
 
 def open_offline(browser, path, viewport=(1366, 768)):
     """Open a file:// page with the network off; every request that is not a file, data: or
-    blob: URL is refused. Returns (page, context, web): ``web`` collects the refused URLs."""
+    blob: URL is refused. Returns (page, context, web): ``web`` collects the http(s) and
+    websocket URLs the page asked for. (MathJax probes fonts with ``about:blank``; refusing
+    that costs nothing, while letting Playwright "continue" it hangs the page.)"""
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     context.set_offline(True)
     web = []
 
     def route(request_route):
         url = request_route.request.url
-        if url.startswith(("file:", "data:", "blob:", "about:")):
+        if url.startswith(("file:", "data:", "blob:")):
             request_route.continue_()
         else:
-            web.append(url)
+            if url.startswith(("http:", "https:", "ws:", "wss:")):
+                web.append(url)
             request_route.abort()
 
     context.route("**/*", route)
     page = context.new_page()
-    page.on("request", lambda request: request.url.startswith(("http:", "https:", "ws"))
-            and web.append(request.url))
-    page.goto(Path(path).resolve().as_uri())
+    page.goto(Path(path).resolve().as_uri(), wait_until="domcontentloaded", timeout=PAGE_TIMEOUT)
     return page, context, web
 
 
 def wait_for_deck(page):
     """Until reveal.js is ready and MathJax has typeset everything it was given."""
-    page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30000)
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=PAGE_TIMEOUT)
     wait_for_mathjax(page)
 
 
 def wait_for_mathjax(page):
     page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue",
-                           timeout=30000)
+                           timeout=PAGE_TIMEOUT)
     page.evaluate("() => { window.__typeset = false;"
                   " MathJax.Hub.Queue(() => { window.__typeset = true; }); }")
-    page.wait_for_function("() => window.__typeset === true", timeout=60000)
+    page.wait_for_function("() => window.__typeset === true", timeout=PAGE_TIMEOUT)
 
 
 def go_to(page, selector, text=""):
@@ -225,7 +227,7 @@ def test_speaker_view_typesets_the_notes_math(browser, executed_deck, artifacts_
     speaker.wait_for_load_state()
     notes = ".speaker-controls-notes .value"
     speaker.wait_for_function(f"() => document.querySelector('{notes} .MathJax .mfrac')",
-                              timeout=60000)
+                              timeout=PAGE_TIMEOUT)
     wait_for_mathjax(speaker)
     shown = speaker.evaluate(f"document.querySelector('{notes}').innerText")
     raw_tex = speaker.evaluate(f"""() => [...document.querySelectorAll('{notes} script')]
@@ -256,7 +258,7 @@ def test_deck_runs_offline_with_all_slides_and_notes(browser, tmp_path, artifact
     speaker = popup_info.value
     speaker.wait_for_load_state()
     speaker.wait_for_function("() => document.querySelector('.speaker-controls-notes .value')"
-                              ".innerText.length > 0", timeout=30000)
+                              ".innerText.length > 0", timeout=PAGE_TIMEOUT)
     speaker_text = speaker.evaluate("document.body.innerText")
     speaker.screenshot(path=str(artifacts_dir / "deck_08_speaker_view.png"))
     context.close()
