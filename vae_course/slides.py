@@ -346,7 +346,9 @@ def main(argv=None):
             with _progress(path, args.execute) as bar:
                 deck = build_deck(path, out_dir, execute=args.execute, progress=bar)
         except Exception as err:  # one broken notebook should not stop the others
-            print(f"FAILED {path}: {type(err).__name__}: {str(err)[:500]}", file=sys.stderr)
+            detail = str(err).strip()  # a cell error ends with its traceback's last line
+            detail = detail if len(detail) <= 600 else "…" + detail[-600:]
+            print(f"FAILED {path}: {type(err).__name__}: {detail}", file=sys.stderr)
             failed += 1
             continue
         nb = nbformat.read(path, as_version=4)
