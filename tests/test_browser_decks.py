@@ -176,6 +176,9 @@ def test_executed_deck_offline_has_figure_numbers_fractions_and_scrolling_code(
     bar_ink = darkest_pixel(page, bar["box"], artifacts_dir / "deck_small_equation.png")
     underbraces = page.evaluate("Reveal.getCurrentSlide().querySelectorAll('.MathJax "
                                 ".munderover').length")
+    # drawn with MathJax's STIX web fonts, not the system-font fallback (no brace pieces)
+    fonts = page.evaluate("() => { const h = MathJax.OutputJax['HTML-CSS'];"
+                          " return [h.fontInUse, h.Font.webFontLoaded === true]; }")
 
     # the executed run: its printed number and its figure
     go_to(page, ".jp-OutputArea-output img")
@@ -199,6 +202,7 @@ def test_executed_deck_offline_has_figure_numbers_fractions_and_scrolling_code(
 
     assert web == []
     assert fractions >= 2 and underbraces >= 1
+    assert fonts == ["STIX-Web", True], fonts
     assert bar["width"] >= 2, bar
     assert bar_ink < INK, f"the fraction bar is too pale to see: darkest grey {bar_ink}"
     assert "MEASURED 42" in text
@@ -393,7 +397,10 @@ def test_notebook_08_widgets_show_what_the_code_set_after_run_all(
     page = context.new_page()
     page.goto(f"{lab['base']}/lab/tree/{lab['notebook']}?token={lab['token']}",
               wait_until="domcontentloaded", timeout=PAGE_TIMEOUT)
-    page.locator(".jp-NotebookPanel .jp-CodeCell").first.wait_for(timeout=PAGE_TIMEOUT)
+    try:
+        page.locator(".jp-NotebookPanel .jp-CodeCell").first.wait_for(timeout=3 * PAGE_TIMEOUT)
+    finally:
+        page.screenshot(path=str(artifacts_dir / "lab_08_opened.png"))
     select = page.locator(".jp-Dialog button", has_text="Select")
     if select.count():
         select.first.click()

@@ -53,8 +53,12 @@ WIDGET_MARK = "[interactive widget]"  # the text/plain of the course widgets sta
 # KL_j fades away from its letters. Rules of at least 2 px (MIN_RULE_PX) stay solid at every
 # window size. The speaker view is a separate window without MathJax, so it showed the notes'
 # TeX source; the deck now loads MathJax into that window when it connects and typesets the
-# notes there each time they change (the deck itself leaves the hidden notes alone).
+# notes there each time they change (the deck itself leaves the hidden notes alone). And when the
+# STIX-Web fonts take longer than MathJax's 8 s to load (a busy machine, the speaker view's two
+# preview frames loading at once), MathJax falls back to system fonts: underbraces shrink to a
+# small mark and overlines vanish; FONT_TIMEOUT_MS gives the fonts time.
 MIN_RULE_PX = 2
+FONT_TIMEOUT_MS = 120_000
 OFFLINE_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
@@ -65,7 +69,7 @@ OFFLINE_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 /* A code cell or a printed output longer than the slide scrolls inside it. */
 .reveal .slides .jp-InputArea-editor .highlight pre,
 .reveal .slides .jp-OutputArea-output pre {
-    max-height: 420px; overflow: auto; font-size: 0.9em; line-height: 1.25;
+    max-height: 420px; overflow: auto; font-size: 17px; line-height: 1.3;
 }
 .reveal .slides .jp-InputArea-editor .highlight pre { white-space: pre; }
 </style>
@@ -82,7 +86,11 @@ window.deckMathJaxConfig = function (ignoreClass) {
         displayAlign: "center", messageStyle: "none", menuSettings: {zoom: "None"},
         AuthorInit: function () {
             MathJax.Hub.Register.StartupHook("HTML-CSS Jax Ready", function () {
-                MathJax.OutputJax["HTML-CSS"].TeX.min_rule_thickness = {{ resources.min_rule_px }};
+                var htmlcss = MathJax.OutputJax["HTML-CSS"];
+                htmlcss.TeX.min_rule_thickness = {{ resources.min_rule_px }};
+                // MathJax gives its web fonts 8 s, then falls back to system fonts that have no
+                // pieces for stretchy braces or bars; a busy laptop needs longer.
+                htmlcss.Font.timeout = {{ resources.font_timeout_ms }};
             });
         }
     };
@@ -293,7 +301,8 @@ def build_deck(notebook, out_dir=None, execute=False, progress=None):
     nb = deck_notebook(nb)
     copy_assets(out_dir)
     page, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": notebook.stem},
-                                                            "min_rule_px": MIN_RULE_PX})
+                                                            "min_rule_px": MIN_RULE_PX,
+                                                            "font_timeout_ms": FONT_TIMEOUT_MS})
     remote = remote_resources(page)
     if remote:
         raise SlidesError(f"{notebook.name}: the deck would load from the network: "
