@@ -13,12 +13,10 @@ import signal
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from labtools import Lab
 from vae_course.paths import COURSE_ROOT
-from vae_course.slides import build_deck, expected_slides, speaker_note_count
 
 pytestmark = pytest.mark.browser
 
@@ -85,37 +83,6 @@ def test_network_detector_sees_a_cdn_request(browser, tmp_path):
     context.close()
     assert web_urls(blocked) == ["https://cdn.example.com/lib.js"]
     assert "https://cdn.example.com/lib.js" in requested
-
-
-def test_deck_runs_offline_with_all_slides_and_notes(browser, tmp_path, artifacts_dir):
-    notebook = COURSE_ROOT / NOTEBOOK
-    nb = nbformat.read(notebook, as_version=4)
-    deck = build_deck(notebook, tmp_path / "slides")
-    start = time.perf_counter()
-    page, context, requested, blocked = open_offline(browser, deck)
-    page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30000)
-    page.wait_for_function("() => window.MathJax && MathJax.isReady", timeout=30000)
-    total = page.evaluate("Reveal.getTotalSlides()")
-    notes = page.evaluate("document.querySelectorAll('.slides aside.notes').length")
-    page.screenshot(path=str(artifacts_dir / "deck_08_first_slide.png"))
-    page.evaluate("Reveal.slide(1, 0, 99)")  # second slide, every fragment shown
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(artifacts_dir / "deck_08_second_slide.png"))
-    page.evaluate("Reveal.slide(0)")  # the title slide carries speaker notes
-    with page.expect_popup() as popup_info:  # reveal's speaker view ("S")
-        page.keyboard.press("s")
-    speaker = popup_info.value
-    speaker.wait_for_load_state()
-    speaker.wait_for_timeout(1500)
-    speaker_text = speaker.evaluate("document.body.innerText")
-    speaker.screenshot(path=str(artifacts_dir / "deck_08_speaker_view.png"))
-    context.close()
-    print(f"deck checked in {time.perf_counter() - start:.1f} s")
-
-    assert total == expected_slides(nb)
-    assert notes == speaker_note_count(nb) > 0
-    assert web_urls(requested + blocked) == []
-    assert "Speaker notes" in speaker_text
 
 
 # ---------------------------------------------------------------- (a) JupyterLab and a widget

@@ -138,12 +138,37 @@ def test_deck_notebook_does_not_touch_the_original():
 def test_main_builds_the_named_decks_and_an_index(tmp_path, capsys):
     path = tmp_path / "toy.ipynb"
     nbformat.write(toy_notebook(), path)
-    assert slides.main([str(path), "--out", str(tmp_path / "out")]) == 0
+    assert slides.main([str(path), "--out", str(tmp_path / "out"), "--no-execute"]) == 0
     assert (tmp_path / "out" / "toy.slides.html").is_file()
     index = (tmp_path / "out" / "index.html").read_text()
     assert 'href="toy.slides.html"' in index
-    assert "5 slides, 2 speaker notes" in capsys.readouterr().out
-    assert slides.main([str(tmp_path / "missing.ipynb"), "--out", str(tmp_path / "o2")]) == 1
+    out = capsys.readouterr().out
+    assert "5 slides, 2 speaker notes" in out and "1 deck(s) built in" in out
+    assert slides.main([str(tmp_path / "missing.ipynb"), "--out", str(tmp_path / "o2"),
+                        "--no-execute"]) == 1
+
+
+def test_main_runs_each_notebook_by_default_so_decks_show_outputs(tmp_path, capsys):
+    """The default build executes: the deck carries the printed number and the figure of the
+    run, a progress bar counts the code cells, and the total time is stated."""
+    nb = nbformat.v4.new_notebook(cells=[
+        cell("markdown", "# Executed deck", slide="slide"),
+        cell("code", "import matplotlib.pyplot as plt\nprint('ANSWER', 6 * 7)"),
+        cell("code", "plt.plot([0, 1], [1, 0]); plt.show()", slide="subslide"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "run_me.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    assert slides.main([str(path), "--out", str(tmp_path / "out")]) == 0
+    captured = capsys.readouterr()
+    page = (tmp_path / "out" / "run_me.slides.html").read_text(encoding="utf-8")
+    assert "ANSWER 42" in page
+    assert re.search(r'<img[^>]+src="data:image/png;base64,', page)
+    assert "run_me" in captured.err and "2/2" in captured.err  # the notebook's progress bar
+    assert re.search(r"1 deck\(s\) run and built in \d+ s", captured.out)
+    assert path.read_bytes() == before  # the notebook on disk keeps no outputs
 
 
 @pytest.mark.parametrize("path", lecture_notebooks(), ids=lambda p: Path(p).stem)

@@ -1,9 +1,14 @@
 """Offline reveal.js slide decks from the lecture notebooks.
 
-    vae-course slides                       every notebooks/*.ipynb -> build/slides/
+    vae-course slides                       run every notebooks/*.ipynb, deck each -> build/slides/
     vae-course slides notebooks/08_*.ipynb  only the named notebooks
-    vae-course slides --execute             run each notebook first so the deck shows its figures
+    vae-course slides --no-execute          quick text-only decks (no figures, no printed numbers)
     vae-course slides --out DIR             write somewhere else
+
+By default each notebook is run first, in a fresh kernel from its own folder, so its deck shows
+the figures and printed numbers of that run; models come from the course's cache (run
+`vae-course prepare` once beforehand, or the first build trains them). A progress bar per
+notebook counts its code cells, and the total time is printed at the end.
 
 Each deck is ``<out>/<name>.slides.html``; ``<out>/index.html`` lists them all. A deck is made
 for a classroom without internet:
@@ -15,7 +20,8 @@ for a classroom without internet:
   CDNs: the template below replaces those parts, and :func:`remote_resources` checks that no
   ``http(s)`` resource is left in the page;
 * cells tagged ``solution`` are dropped; speaker notes (cells with slide type ``notes``) are kept
-  and show in reveal's speaker view (press ``S``).
+  and show, equations typeset, in reveal's speaker view (press ``S``);
+* code or printed output longer than a slide scrolls inside it.
 """
 
 import argparse
@@ -39,23 +45,60 @@ WIDGET_MARK = "[interactive widget]"  # the text/plain of the course widgets sta
 
 # nbconvert's reveal template, with every CDN asset replaced by a local one or removed.
 # (Template blocks as in nbconvert 7's share/jupyter/nbconvert/templates/reveal/index.html.j2.)
+#
+# Equations. jupyter-server-mathjax carries MathJax 2.7 with its HTML-CSS output and the STIX-Web
+# fonts. HTML-CSS draws a fraction bar, an overline or a square-root bar as a CSS border whose
+# width it fixes in pixels when it typesets: 0.06 em of the math font, at least
+# ``min_rule_thickness`` (1.25 px). In a deck that is about 1.5 px, which Chromium floors to
+# 1 px, and reveal.js then scales the whole slide with a CSS transform to fit the window, which
+# smears that one pixel over two rows of pale grey: the bar of 1/B "vanishes" and the bar over
+# KL_j fades away from its letters. Rules of at least 2 px (MIN_RULE_PX) stay solid at every
+# window size. The speaker view is a separate window without MathJax, so it showed the notes'
+# TeX source; the deck now loads MathJax into that window when it connects and typesets the
+# notes there each time they change (the deck itself leaves the hidden notes alone). And when the
+# STIX-Web fonts take longer than MathJax's 8 s to load (a busy machine, the speaker view's two
+# preview frames loading at once), MathJax falls back to system fonts: underbraces shrink to a
+# small mark and overlines vanish; FONT_TIMEOUT_MS gives the fonts time.
+MIN_RULE_PX = 2
+FONT_TIMEOUT_MS = 120_000
 OFFLINE_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_css -%}
 <style type="text/css">
 .reveal .slides h1, .reveal .slides h2, .reveal .slides h3, .reveal .slides h4 { text-transform: none; }
-.reveal .slides img { max-height: 70vh; }
+.reveal .slides img { max-height: 520px; }
+/* A code cell or a printed output longer than the slide scrolls inside it. */
+.reveal .slides .jp-InputArea-editor .highlight pre,
+.reveal .slides .jp-OutputArea-output pre {
+    max-height: 420px; overflow: auto; font-size: 17px; line-height: 1.3;
+}
+.reveal .slides .jp-InputArea-editor .highlight pre { white-space: pre; }
 </style>
 {%- endblock html_head_css -%}
 {%- block html_head_js_mathjax -%}
-<script type="text/x-mathjax-config">
-MathJax.Hub.Config({
-    tex2jax: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
-              processEscapes: true, processEnvironments: true},
-    "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null},
-    displayAlign: "center", messageStyle: "none", menuSettings: {zoom: "None"}
-});
+<script type="text/javascript">
+/* The one MathJax configuration, for the deck and for the speaker view. */
+window.deckMathJaxConfig = function (ignoreClass) {
+    return {
+        tex2jax: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
+                  processEscapes: true, processEnvironments: true, ignoreClass: ignoreClass},
+        TeX: {extensions: ["enclose.js"], Macros: {overline: ["\\enclose{top}[padding=.1em,thickness={{ resources.min_rule_px }}px]{ #1 }", 1]}},
+        "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null},
+        displayAlign: "center", messageStyle: "none", menuSettings: {zoom: "None"},
+        AuthorInit: function () {
+            MathJax.Hub.Register.StartupHook("HTML-CSS Jax Ready", function () {
+                var htmlcss = MathJax.OutputJax["HTML-CSS"];
+                htmlcss.TeX.min_rule_thickness = {{ resources.min_rule_px }};
+                // MathJax gives its web fonts 8 s, then falls back to system fonts that have no
+                // pieces for stretchy braces or bars; a busy laptop needs longer.
+                htmlcss.Font.timeout = {{ resources.font_timeout_ms }};
+            });
+        }
+    };
+};
+window.deckMathJaxUrl = new URL("{{ resources.mathjax_url }}", document.baseURI).href;
+window.MathJax = window.deckMathJaxConfig("tex2jax_ignore|notes");
 </script>
 <script src="{{ resources.mathjax_url }}"></script>
 {%- endblock html_head_js_mathjax -%}
@@ -73,6 +116,32 @@ Reveal.initialize({
 });
 Reveal.on('slidechanged', function () {
     if (window.MathJax && MathJax.Hub) { MathJax.Hub.Queue(["Rerender", MathJax.Hub, Reveal.getCurrentSlide()]); }
+});
+/* Speaker view (press S): when its window says "connected", give it MathJax and typeset
+   the notes each time the plugin writes new ones. */
+window.addEventListener('message', function (event) {
+    var data;
+    try { data = JSON.parse(event.data); } catch (e) { return; }
+    if (!data || data.namespace !== 'reveal-notes' || data.type !== 'connected') { return; }
+    var speaker = event.source, doc;
+    try { doc = speaker.document; } catch (e) { return; }
+    var notes = doc.querySelector('.speaker-controls-notes .value');
+    if (!notes || speaker.MathJax) { return; }
+    var typeset = function () {
+        if (speaker.MathJax && speaker.MathJax.Hub) {
+            speaker.MathJax.Hub.Queue(["Typeset", speaker.MathJax.Hub, notes]);
+        }
+    };
+    // The plugin writes that window with document.write and leaves it open, so its load
+    // event, which MathJax waits for before it starts, would never come: finish it.
+    if (doc.readyState === 'loading') { doc.close(); }
+    speaker.MathJax = window.deckMathJaxConfig("tex2jax_ignore");
+    speaker.MathJax.skipStartupTypeset = true;
+    var script = doc.createElement('script');
+    script.src = window.deckMathJaxUrl;
+    script.onload = function () { speaker.MathJax.Hub.Register.StartupHook("End", typeset); };
+    doc.head.appendChild(script);
+    new speaker.MutationObserver(typeset).observe(notes, {childList: true});
 });
 </script>
 {% endblock footer_js %}
@@ -201,11 +270,16 @@ def _exporter():
     return exporter
 
 
-def execute_notebook(nb, path, timeout=900):
-    """Run a notebook in a fresh kernel (from its own folder) so the deck shows its outputs."""
+def execute_notebook(nb, path, timeout=900, progress=None):
+    """Run a notebook in a fresh kernel (from its own folder) so the deck shows its outputs;
+    ``progress`` (a tqdm bar) advances once per code cell."""
     from .execute import execute_notebook as run
 
-    return run(nb, Path(path).parent, timeout)
+    def advance(cell=None, **_):
+        if progress is not None and cell is not None and cell.cell_type == "code":
+            progress.update(1)
+
+    return run(nb, Path(path).parent, timeout, on_cell_executed=advance)
 
 
 def remote_resources(page):
@@ -213,8 +287,11 @@ def remote_resources(page):
     return [m.group(0) for m in _RESOURCE.finditer(page)]
 
 
-def build_deck(notebook, out_dir=None, execute=False):
-    """Build one offline deck; returns the path of the ``.slides.html`` file."""
+def build_deck(notebook, out_dir=None, execute=False, progress=None):
+    """Build one offline deck; returns the path of the ``.slides.html`` file.
+
+    With ``execute`` the notebook is run first (its outputs go into the deck, the file on disk
+    is not touched); ``progress`` (a tqdm bar) then advances once per code cell."""
     notebook = Path(notebook)
     out_dir = Path(out_dir) if out_dir is not None else COURSE_ROOT / "build" / "slides"
     try:
@@ -222,10 +299,12 @@ def build_deck(notebook, out_dir=None, execute=False):
     except Exception as err:
         raise SlidesError(f"cannot read {notebook}: {err}") from err
     if execute:
-        nb = execute_notebook(nb, notebook)
+        nb = execute_notebook(nb, notebook, progress=progress)
     nb = deck_notebook(nb)
     copy_assets(out_dir)
-    page, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
+    page, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": notebook.stem},
+                                                            "min_rule_px": MIN_RULE_PX,
+                                                            "font_timeout_ms": FONT_TIMEOUT_MS})
     remote = remote_resources(page)
     if remote:
         raise SlidesError(f"{notebook.name}: the deck would load from the network: "
@@ -265,28 +344,36 @@ def write_index(out_dir, decks):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="vae-course slides",
                                      description="Build offline reveal.js decks (solutions "
-                                                 "hidden, speaker notes kept).")
+                                                 "hidden, speaker notes kept) from executed "
+                                                 "lecture notebooks.")
     parser.add_argument("notebooks", nargs="*", help="notebooks (default: notebooks/*.ipynb)")
     parser.add_argument("--out", default=None, help="output folder (default: build/slides)")
-    parser.add_argument("--execute", action="store_true",
-                        help="run each notebook first so the deck shows figures "
-                             "(about a minute per notebook; `vae-course prepare` first helps)")
+    parser.add_argument("--no-execute", dest="execute", action="store_false",
+                        help="do not run the notebooks: text-only decks in seconds (no figures "
+                             "or printed numbers)")
+    parser.add_argument("--execute", dest="execute", action="store_true",
+                        help=argparse.SUPPRESS)  # the default; kept for old scripts
     args = parser.parse_args(argv)
     out_dir = Path(args.out) if args.out else COURSE_ROOT / "build" / "slides"
     notebooks = [Path(p) for p in args.notebooks] or lecture_notebooks()
     if not notebooks:
         print("No lecture notebooks found (notebooks/*.ipynb).", file=sys.stderr)
         return 1
-    decks, failed = [], 0
+    if args.execute:
+        print(f"Running {len(notebooks)} notebook(s) so the decks show their figures and "
+              f"numbers (models from the course's cache; `--no-execute` skips this).")
+    decks, failed, began = [], 0, time.perf_counter()
     with stop_on_signals():  # Ctrl-C and SIGTERM stop it; an executing kernel is ended first
         try:
             for path in notebooks:
                 start = time.perf_counter()
                 try:
-                    deck = build_deck(path, out_dir, execute=args.execute)
+                    with _progress(path, args.execute) as bar:
+                        deck = build_deck(path, out_dir, execute=args.execute, progress=bar)
                 except Exception as err:  # one broken notebook should not stop the others
-                    print(f"FAILED {path}: {type(err).__name__}: {str(err)[:500]}",
-                          file=sys.stderr)
+                    detail = str(err).strip()  # a cell error ends with its traceback's last line
+                    detail = detail if len(detail) <= 600 else "…" + detail[-600:]
+                    print(f"FAILED {path}: {type(err).__name__}: {detail}", file=sys.stderr)
                     failed += 1
                     continue
                 nb = nbformat.read(path, as_version=4)
@@ -298,7 +385,24 @@ def main(argv=None):
                   f"{len(notebooks) - len(decks) - failed} not built"
                   + (f", {failed} failed" if failed else "") + ".", file=sys.stderr)
             return exit_code(err)
+    total = time.perf_counter() - began
+    print(f"{len(decks)} deck(s) {'run and ' if args.execute else ''}built in {total:.0f} s"
+          f"{f', {failed} failed' if failed else ''}.")
     if decks:
         every = sorted(out_dir.glob("*.slides.html"))
         print(f"Open {write_index(out_dir, every)} in a browser (works offline).")
     return 1 if failed else 0
+
+
+def _progress(path, execute):
+    """A progress bar over the notebook's code cells (a do-nothing stand-in without
+    ``execute``)."""
+    import contextlib
+
+    from tqdm.auto import tqdm
+
+    if not execute:
+        return contextlib.nullcontext()
+    nb = nbformat.read(path, as_version=4)
+    cells = sum(c.cell_type == "code" for c in nb.cells)
+    return tqdm(total=cells, desc=Path(path).stem, unit="cell", leave=True)

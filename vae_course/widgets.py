@@ -9,7 +9,8 @@ Each one is an ``ipywidgets.VBox``: put it last in a cell (or ``display`` it) to
 are drawn by an ``ipywidgets.Image`` holding PNG bytes, so they update in any browser without
 matplotlib. Every widget keeps what it drew last as a tensor (``last_image`` / ``last_grid``) so
 tests and curious learners can check what they see. Changing a value from Python
-(``explorer.sliders[0].value = 1.5``) redraws exactly like dragging the slider.
+(``explorer.sliders[0].value = 1.5``) redraws exactly like dragging the slider, and the widget
+stays where the code left it (see :class:`GridSlider`).
 """
 
 import io
@@ -17,6 +18,7 @@ import io
 import ipywidgets as widgets
 import numpy as np
 import torch
+import traitlets
 
 from .latent import lerp, slerp
 from .losses import kl_per_dimension
@@ -57,6 +59,46 @@ def to_png(images, scale=4, ncol=None, pad=1):
     buffer = io.BytesIO()
     Image.fromarray(array).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+class GridSlider(widgets.FloatSlider):
+    """A ``FloatSlider`` that stays where Python puts it, in the kernel and in the browser.
+
+    Why it exists: the browser's slider moves its handle to the nearest multiple of ``step`` and,
+    while ``continuous_update`` is on, reports that rounded position back to the kernel as if
+    someone had dragged it. A cell that sets a slider many times (a sweep) therefore gets one
+    such echo per value; the kernel is busy running the cell, so the echoes wait and are applied
+    *after* the cell's last line, each redrawing the widget. The last echo wins: after a sweep
+    from −3 to 3 that ends with "back to 0", a plain slider showed z1 = +2.90 (the rounded form
+    of the sweep's last value off the grid), in the browser and in the kernel.
+
+    Two things stop that:
+
+    * a value is rounded to the slider's grid here in the kernel (``min + k·step``), so the
+      number Python holds is the one the browser shows and nothing is left for it to round;
+    * while a value set from Python travels to the browser, the browser's copy of
+      ``continuous_update`` is switched off around it (off, value, on: three messages applied
+      in order), so the browser moves the handle without reporting back. Dragging still
+      updates continuously.
+    """
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal):  # overrides the bounds check of FloatSlider
+        value = min(max(float(proposal["value"]), self.min), self.max)
+        if self.step:
+            value = self.min + round((value - self.min) / self.step) * self.step
+            value = min(round(value, 10), self.max)
+        return value
+
+    def send_state(self, key=None):
+        keys = self.keys if key is None else [key] if isinstance(key, str) else list(key)
+        if "value" not in keys or not self.continuous_update or self.comm is None:
+            return super().send_state(key)
+        self._send({"method": "update", "state": {"continuous_update": False},
+                    "buffer_paths": []})
+        super().send_state(key)
+        self._send({"method": "update", "state": {"continuous_update": True},
+                    "buffer_paths": []})
 
 
 def _device(model):
@@ -123,6 +165,7 @@ class LatentExplorer(_Explorer):
         dims: which latent dimensions get a slider (default: all); the others stay at ``z``.
         z: the starting code (default: the origin, the prior's mean).
         limit: sliders run from −limit to +limit (the prior puts 99.7 % of its mass inside ±3).
+        step: the sliders' grid; a value set from Python is rounded to it (:class:`GridSlider`).
     Attributes:
         z: the current code (D,); last_image: the decoded image (C, H, W) in [0, 1].
     """
@@ -143,9 +186,9 @@ class LatentExplorer(_Explorer):
         self.images = images
         self.last_image = None
         self._quiet = False
-        self.sliders = [widgets.FloatSlider(value=float(self.z[d]), min=-limit, max=limit,
-                                            step=step, description=f"z{d + 1}",
-                                            continuous_update=True, readout_format=".2f")
+        self.sliders = [GridSlider(value=float(self.z[d]), min=-limit, max=limit, step=step,
+                                   description=f"z{d + 1}", continuous_update=True,
+                                   readout_format=".2f")
                         for d in self.dims]
         controls = list(self.sliders)
         if images is not None:
@@ -166,13 +209,15 @@ class LatentExplorer(_Explorer):
             self.redraw()
 
     def set_code(self, z):
-        """Move every slider to code ``z`` (D,) and redraw once."""
+        """Move every slider to code ``z`` (D,) and redraw once. A slider takes the point of its
+        grid (multiples of ``step`` inside ±limit) nearest to its coordinate; the coordinates
+        without a slider keep their exact value."""
         z = torch.as_tensor(z, dtype=torch.float32).reshape(-1)
         self.z = z.clone()
         self._quiet = True
         try:
             for slider, d in zip(self.sliders, self.dims):
-                slider.value = float(min(max(z[d].item(), slider.min), slider.max))
+                slider.value = float(z[d])
         finally:
             self._quiet = False
         self.redraw()
@@ -212,8 +257,8 @@ class InterpolationExplorer(_Explorer):
         self.index_b = widgets.BoundedIntText(value=b, min=0, max=n - 1, description="image B")
         self.method = widgets.ToggleButtons(options=["linear", "spherical"], value=method,
                                             description="path")
-        self.t = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.02, description="t",
-                                     continuous_update=True)
+        self.t = GridSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="t",
+                            continuous_update=True)
         for control in (self.index_a, self.index_b, self.method, self.t):
             control.observe(lambda _: self.redraw(), names="value")
         super().__init__(scale, [widgets.HBox([self.index_a, self.index_b]), self.method,
