@@ -21,14 +21,14 @@ from .compare import fmt, is_close, returned_tensor
 from .framework import Check, finish, run_check
 from .gradients import compare_gradients, leaves
 
-STEPS, BATCH, LATENT, HIDDEN = 120, 128, 8, 128
+STEPS, BATCH, LATENT, HIDDEN = 80, 128, 8, 64
 
 
 # --------------------------------------------------------------------------- the bench
 
 
 def train_briefly(loss_fn, steps=STEPS, seed=0, data=None):
-    """Train a fresh VAE(8, hidden=128) on MNIST for ``steps`` Adam steps with
+    """Train a fresh VAE(8, hidden=64) on MNIST for ``steps`` Adam steps with
     ``loss_fn(logits, x, mu, logvar) -> (loss, kl)``. Returns the model (in eval mode) and a
     record: the losses and KLs the loss function reported, and the step where the loss first
     stopped being a finite number (None if never)."""
@@ -231,11 +231,11 @@ def _loss_body(bug, symptom):
 
 def _kl_symptom(check, record, measured):
     low, sigma = min(record["kl"]), measured["mean sigma"]
-    if low < 0 or sigma < 0.45:
+    if low < 0 or sigma < 0.6:
         check.fail(f"after {STEPS} steps with your loss the reported KL went down to {low:.2f} "
                    f"and the mean posterior σ is {sigma:.2f}: the symptom is still there (a KL "
-                   f"is never negative; σ should stay above 0.45 after this run).")
-    return check.passed(f"fixed: in a {STEPS}-step run the reported KL never went below "
+                   f"is never negative; σ should stay above 0.6 after this run).")
+    return check.passed(f"fixed: in a run of {STEPS} steps the reported KL never went below "
                         f"{low:.2f} (it is never negative now), the mean posterior σ is "
                         f"{sigma:.2f} (the broken loss squeezes it towards 0) and the true KL is "
                         f"{measured['true KL']:.1f} nats.")
