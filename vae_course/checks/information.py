@@ -220,6 +220,9 @@ def _mi_body(check, fn):
     got_all = []
     for a, b, what in cases:
         value = check.call(fn, torch.from_numpy(a), torch.from_numpy(b))
+        if value is None:
+            check.fail(f"{check.signature} returned None: did you forget the `return` "
+                       f"statement? Expected one number, I(a; b) in nats.")
         size = value.numel() if isinstance(value, torch.Tensor) else \
             value.size if isinstance(value, np.ndarray) else 1
         if size != 1:
