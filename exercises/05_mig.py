@@ -22,17 +22,19 @@
 # Goes with the lecture **`notebooks/05_beta_vae.ipynb`**.
 #
 # MIG (Chen et al., 2018) scores how disentangled a code is when the true factors of the data
-# are known. The expensive part, the mutual information between every latent and every factor,
-# is given to you (`vae_course.metrics.mutual_information_matrix`); you write the score itself.
+# are known. It is built in three steps, and you write all three: bin each continuous latent
+# into a few discrete values, measure the mutual information between every binned latent and
+# every factor, and turn that matrix into one score. At the end your pipeline is compared with
+# the course's `vae_course.metrics.mig` on codes for the sprites.
 #
-# **How to work:** fill in the cell marked `YOUR CODE HERE` and run the check cell under it.
+# **How to work:** fill in each cell marked `YOUR CODE HERE` and run the check cell under it.
 # Green: done. Orange: not implemented yet. Red: the box says what is wrong.
 
 # %%
 import numpy as np
 import torch
 
-from vae_course.checks import check_mig
+from vae_course.checks import check_discretize, check_mig, check_mutual_information
 from vae_course.device import seed_everything
 from vae_course.metrics import mig, mutual_information_matrix
 from vae_course.sprites import make_sprites
@@ -41,7 +43,54 @@ SEED = seed_everything(0)
 
 
 # %% [markdown]
-# ## Your task: `mig_from_mi(mi, entropy)`
+# ## Task 1: `discretize(codes, n_bins=20)`
+#
+# Mutual information between a continuous latent and a discrete factor needs a density; the
+# usual shortcut (disentanglement_lib, and the course) bins the latent instead.
+#
+# * `codes`: shape `(N, D)`, one row per image, one column per latent (a tensor).
+# * Cut each column's own range, from its minimum to its maximum, into `n_bins` bins of equal
+#   width, and return the bin index of every entry: integers `0 … n_bins − 1`, shape `(N, D)`.
+#   The maximum of a column belongs to the last bin.
+#
+# NumPy or torch, either is fine: this is a measurement, no gradient needed.
+
+# %%
+def discretize(codes, n_bins=20):
+    """Equal-width bin index (0 … n_bins − 1) of every entry, each column over its own range."""
+    # YOUR CODE HERE
+    raise NotImplementedError("each column's min and max give its bin width; mind where the maximum itself lands")
+
+
+# %%
+check_discretize(discretize)
+
+
+# %% [markdown]
+# ## Task 2: `mutual_information(a, b)`
+#
+# * `a`, `b`: two integer label vectors of the same length N (e.g. one binned latent and one
+#   factor). Their values are labels, not necessarily `0 … K − 1`.
+# * Return I(a; b) in **nats**, estimated from the empirical frequencies:
+#
+# $$I(a; b) = \sum_{(i, j)} p(a{=}i, b{=}j)\,\log\frac{p(a{=}i, b{=}j)}{p(a{=}i)\,p(b{=}j)}$$
+#
+# summed over the pairs that occur. Loops, NumPy and torch are all fine; so is checking your
+# result against a library, but write the formula yourself.
+
+# %%
+def mutual_information(a, b):
+    """I(a; b) in nats between two discrete label vectors, from their empirical frequencies."""
+    # YOUR CODE HERE
+    raise NotImplementedError('count how often each pair of labels occurs; probabilities are counts / N')
+
+
+# %%
+check_mutual_information(mutual_information)
+
+
+# %% [markdown]
+# ## Task 3: `mig_from_mi(mi, entropy)`
 #
 # * `mi`: shape `(latent_dim, n_factors)`; `mi[j, k]` is I(z_j; v_k) in nats.
 # * `entropy`: shape `(n_factors,)`; `entropy[k]` is H(v_k) in nats (all > 0).
@@ -58,19 +107,20 @@ SEED = seed_everything(0)
 def mig_from_mi(mi, entropy):
     """Mean over factors of (largest - second largest MI over latents) / H(factor)."""
     # YOUR CODE HERE
-    raise NotImplementedError("sort each factor's column of mi in descending order (dim=0), subtract the first two rows")
+    raise NotImplementedError('for each factor (a column), rank the latents by how much they know about it')
 
 
 # %%
 check_mig(mig_from_mi)
 
 # %% [markdown]
-# ## Use it: three codes for the sprites
+# ## Use it: three codes for the sprites, scored by your pipeline and by the course's
 #
 # The sprites have five known factors (shape, scale, rotation, x, y). The cell scores three
-# made-up codes with your function: the factors themselves plus a little noise (one factor per
-# latent: disentangled), a random rotation of that code (every latent mixes every factor), and
-# pure noise. It also prints the course's `mig` from `vae_course.metrics`, which should agree.
+# made-up codes: the factors themselves plus a little noise (one factor per latent:
+# disentangled), a random rotation of that code (every latent mixes every factor), and pure
+# noise. Your three functions build the mutual-information matrix and the score; the course's
+# `mutual_information_matrix` and `mig` from `vae_course.metrics` must agree with them.
 
 # %%
 sprites = make_sprites()
@@ -82,12 +132,17 @@ codes = {
     "rotated factors": scaled @ np.linalg.qr(rng.standard_normal((5, 5)))[0],
     "pure noise": rng.standard_normal(scaled.shape),
 }
-entropy = torch.tensor([np.log(n) for n in sprites.factor_sizes])  # each factor is uniform
+entropy = torch.tensor([mutual_information(f, f) for f in factors.T])  # H(v) = I(v; v)
 scores = {}
 for name, code in codes.items():
-    mi = torch.tensor(mutual_information_matrix(code, factors))
+    binned = np.asarray(discretize(torch.tensor(code), 20))
+    mi = torch.tensor([[mutual_information(binned[:, j], factors[:, k])
+                        for k in range(factors.shape[1])] for j in range(code.shape[1])])
+    course_mi = mutual_information_matrix(code, factors, n_bins=20)
     scores[name] = float(mig_from_mi(mi, entropy))
-    print(f"{name:16s} your MIG {scores[name]:.3f}   vae_course.metrics.mig "
-          f"{mig(code, factors):.3f}")
+    course = mig(code, factors)
+    print(f"{name:16s} your MIG {scores[name]:.3f}   vae_course.metrics.mig {course:.3f}   "
+          f"largest MI difference {np.abs(mi.numpy() - course_mi).max():.1e} nats")
+    assert np.allclose(mi.numpy(), course_mi, atol=1e-6) and abs(scores[name] - course) < 1e-6
 assert scores["factors + noise"] > 0.8 > scores["rotated factors"]
 assert scores["pure noise"] < 0.05

@@ -462,8 +462,8 @@ assert spread["free bits"] > 5 * spread["no annealing"]
 # 4. Give the decoder a way to model pixels without z, and the ELBO itself prefers to ignore z.
 #    Warm-up only postpones that. Free bits keeps the code informative, at a small cost in ELBO.
 #
-# The exercise for this lecture (`exercises/04_annealing.ipynb`) has you write the warm-up, a
-# training step that uses it, and the active-units count.
+# The exercise for this lecture (`exercises/04_annealing.ipynb`) has you write the warm-up, the
+# cyclical schedule, the free-bits KL, a training step, and the active-units count.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes

@@ -29,3 +29,23 @@ __all__ = ["CHECKS", "CheckResult", "FAIL", "LABELS", "MARKER", "MARKER_RE", "MI
            "TODO", "check_active_units", "check_elbo_loss", "check_interpolate",
            "check_kl_divergence", "check_linear_warmup", "check_mig", "check_reparameterize",
            "check_train_step", "show"]
+
+# exercises 04-07
+from .annealing import check_cyclical_beta  # noqa: E402
+from .anomaly import check_anomaly_score, check_auroc  # noqa: E402
+from .attribute import check_attribute_vector  # noqa: E402
+from .debugging import (check_fix_kl_loss, check_fix_logits_loss,  # noqa: E402
+                        check_fix_recon_error, check_fix_recon_loss)
+from .free_bits import check_free_bits_kl  # noqa: E402
+from .information import check_discretize, check_mutual_information  # noqa: E402
+
+EXERCISES_04_07 = {
+    "cyclical_beta": check_cyclical_beta, "free_bits_kl": check_free_bits_kl,
+    "discretize": check_discretize, "mutual_information": check_mutual_information,
+    "anomaly_score": check_anomaly_score, "auroc": check_auroc,
+    "attribute_vector": check_attribute_vector, "fix_kl_loss": check_fix_kl_loss,
+    "fix_recon_loss": check_fix_recon_loss, "fix_logits_loss": check_fix_logits_loss,
+    "fix_recon_error": check_fix_recon_error,
+}
+CHECKS.update(EXERCISES_04_07)
+__all__ += [f"check_{name}" for name in EXERCISES_04_07]

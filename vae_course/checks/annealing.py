@@ -6,7 +6,7 @@ import math
 import torch
 
 from .compare import inputs_unchanged, is_close, returned_number
-from .framework import exercise_check
+from .framework import Check, finish, run_check
 
 
 def _warmup_reference(step, warmup_steps, beta_max):
@@ -39,9 +39,7 @@ _WARMUP_MISTAKES = [
 ]
 
 
-@exercise_check("linear_warmup", "linear_warmup(step, warmup_steps, beta_max)")
-def check_linear_warmup(check, fn):
-    """Check ``linear_warmup(step, warmup_steps, beta_max=1.0) -> float``."""
+def _warmup_body(check, fn):
     configs = [(10, 0.8), (4, 2.0)]
     got_all, ref_all = [], []
     for w, m in configs:
@@ -65,6 +63,12 @@ def check_linear_warmup(check, fn):
     check.fail("the schedule is wrong.")  # unreachable
 
 
+def check_linear_warmup(fn, show=True):
+    """Check ``linear_warmup(step, warmup_steps, beta_max=1.0) -> float``."""
+    check = Check("linear_warmup", "linear_warmup(step, warmup_steps, beta_max)")
+    return finish(run_check(check, _warmup_body, fn), show)
+
+
 # --------------------------------------------------------------------------- one training step
 
 
@@ -82,16 +86,7 @@ def _tiny_vae():
     return model
 
 
-_TRAIN_ERRORS = {"modified by an inplace operation": (
-    "train.step_before_backward",
-    "optimizer.step() ran before loss.backward(): the step changed the weights that the "
-    "backward pass still needed. Order: zero_grad, forward, backward, step.")}
-
-
-@exercise_check("train_step", "train_step(model, optimizer, x, step, warmup_steps)",
-                explain=_TRAIN_ERRORS)
-def check_train_step(check, fn):
-    """Check ``train_step(model, optimizer, x, step, warmup_steps) -> (loss, beta)``."""
+def _train_step_body(check, fn):
     from ..losses import elbo_loss as ref_elbo
 
     step, warmup, lr = 3, 10, 0.1
@@ -184,58 +179,68 @@ def check_train_step(check, fn):
                         f"the loss as a number.")
 
 
+def _explain_train_error(err):
+    if "modified by an inplace operation" in str(err):
+        return ("train.step_before_backward",
+                "optimizer.step() ran before loss.backward(): the step changed the weights "
+                "that the backward pass still needed. Order: zero_grad, forward, backward, "
+                "step.")
+    return None
+
+
+def check_train_step(fn, show=True):
+    """Check ``train_step(model, optimizer, x, step, warmup_steps) -> (loss, beta)``."""
+    check = Check("train_step", "train_step(model, optimizer, x, step, warmup_steps)",
+                   explain=_explain_train_error)
+    return finish(run_check(check, _train_step_body, fn), show)
+
+
 # --------------------------------------------------------------------------- active units
 
 
 def _au_inputs():
-    """Posterior means and log-variances of 400 images, 6 latent dims with chosen spreads.
+    """Posterior means of 400 images, 6 latent dims with chosen spreads.
 
-    Var over the data of mu per dimension: 1.0, 0.3, 0.05, 0.004, 0, 0.02 -> 4 active at 0.01.
+    Var over the data of mu per dimension: 1.0, 0.3, 0.05, 0.004, 0, 0.02 -> 4 active at 0.01,
+    2 at 0.1. No variance lies near a threshold, so the unbiased (torch) and the biased (NumPy's
+    default) variance give the same counts.
     """
     g = torch.Generator().manual_seed(5)
     n = 400
     spread = torch.tensor([1.0, 0.3, 0.05, 0.004, 0.0, 0.02])
     noise = torch.randn(n, 6, generator=g)
     noise = (noise - noise.mean(0)) / noise.std(0)  # exactly unit variance per column
-    mu = noise * spread.sqrt() + torch.tensor([0.0, 0.5, -0.2, 0.0, 2.0, 0.0])
-    # Collapsed dimensions have q = prior: logvar near 0 and barely varying; active ones are
-    # confident (negative logvar) and vary more from image to image.
-    logvar = torch.randn(n, 6, generator=g) * torch.tensor([0.05, 0.05, 0.2, 0.3, 0.05, 0.05])
-    logvar = logvar + torch.tensor([-3.0, -2.0, -1.0, -0.05, 0.0, -0.5])
-    return mu, logvar
+    return noise * spread.sqrt() + torch.tensor([0.0, 0.5, -0.2, 0.0, 2.0, 0.0])
 
 
 _AU_CANDIDATES = [
-    (None, "", lambda mu, lv, t: int((mu.var(0) > t).sum())),
+    (None, "", lambda mu, t: int((mu.var(0) > t).sum())),
     ("au.wrong_axis", "you took the variance across the latent dimensions of each image "
      "(dim=1); activity is the variance over the data of each dimension (dim=0)",
-     lambda mu, lv, t: int((mu.var(1) > t).sum())),
-    ("au.used_logvar", "you measured the variance of logvar; a unit is active when its "
-     "posterior mean mu changes with the input", lambda mu, lv, t: int((lv.var(0) > t).sum())),
-    ("au.used_posterior_variance", "you thresholded the posterior variance exp(logvar); a "
-     "unit is active when its posterior mean mu varies over the data",
-     lambda mu, lv, t: int((lv.exp().mean(0) > t).sum())),
+     lambda mu, t: int((mu.var(1) > t).sum())),
     ("au.std_not_variance", "you thresholded the standard deviation; the criterion is the "
-     "variance, Var_x(mu_u) > threshold", lambda mu, lv, t: int((mu.std(0) > t).sum())),
+     "variance, Var_x(mu_u) > threshold", lambda mu, t: int((mu.std(0) > t).sum())),
     ("au.mean_not_variance", "you thresholded the mean of mu; the criterion is its variance "
-     "over the data", lambda mu, lv, t: int((mu.mean(0).abs() > t).sum())),
+     "over the data", lambda mu, t: int((mu.mean(0).abs() > t).sum())),
+    ("au.second_moment", "you thresholded the mean of mu² (the second moment); a unit whose mu "
+     "sits far from 0 but never moves is not active: subtract the mean first, i.e. take the "
+     "variance", lambda mu, t: int((mu.pow(2).mean(0) > t).sum())),
     ("au.counted_inactive", "you counted the inactive units (variance below the threshold)",
-     lambda mu, lv, t: int((mu.var(0) <= t).sum())),
+     lambda mu, t: int((mu.var(0) <= t).sum())),
 ]
 
 
-@exercise_check("active_units", "active_units(mu, logvar, threshold)")
-def check_active_units(check, fn):
-    """Check ``active_units(mu, logvar, threshold=0.01) -> int``."""
-    mu, logvar = _au_inputs()
+def _au_body(check, fn):
+    mu = _au_inputs()
     d = mu.shape[1]
     got = []
     for t in (0.01, 0.1):
-        mu_in, lv_in = mu.clone(), logvar.clone()
-        value = check.call(fn, mu_in, lv_in, t)
-        inputs_unchanged(check, (mu_in, lv_in), (mu, logvar))
-        if isinstance(value, torch.Tensor) and value.numel() > 1:
-            check.mistake("au.returns_mask", f"you returned a tensor of shape "
+        mu_in = mu.clone()
+        value = check.call(fn, mu_in, t)
+        inputs_unchanged(check, (mu_in,), (mu,))
+        if isinstance(value, torch.Tensor) and value.numel() > 1 or \
+                type(value).__module__.startswith("numpy") and getattr(value, "size", 1) > 1:
+            check.mistake("au.returns_mask", f"you returned an array of shape "
                                              f"{tuple(value.shape)}; return the number of "
                                              f"active units as an int (sum the mask).")
         number = returned_number(check, value, "the number of active units")
@@ -245,12 +250,13 @@ def check_active_units(check, fn):
                                              f"the count of active units.")
             check.fail(f"the number of active units must be a whole number; got {number:.4g}.")
         got.append(int(number))
-    expected = [_AU_CANDIDATES[0][2](mu, logvar, t) for t in (0.01, 0.1)]
+    expected = [_AU_CANDIDATES[0][2](mu, t) for t in (0.01, 0.1)]
     if got == expected:
         return check.passed(f"{expected[0]} of {d} units are active at threshold 0.01 and "
-                            f"{expected[1]} at 0.1: Var over the data of each dimension's mu.")
+                            f"{expected[1]} at 0.1: Var over the data of each dimension's mu "
+                            f"(the same contract as vae_course.metrics.active_units).")
     for code, text, f in _AU_CANDIDATES[1:]:
-        if got == [f(mu, logvar, t) for t in (0.01, 0.1)]:
+        if got == [f(mu, t) for t in (0.01, 0.1)]:
             check.mistake(code, f"{text}. (Got {got[0]} and {got[1]} active units at thresholds "
                                 f"0.01 and 0.1; expected {expected[0]} and {expected[1]}.)")
     if got[0] == got[1] and expected[0] != expected[1]:
@@ -259,3 +265,94 @@ def check_active_units(check, fn):
                                               f"argument instead of a fixed number.")
     check.fail(f"expected {expected[0]} active units at threshold 0.01 and {expected[1]} at "
                f"0.1 on the check's data ({d} dimensions); got {got[0]} and {got[1]}.")
+
+
+def check_active_units(fn, show=True):
+    """Check ``active_units(mu, threshold=0.01) -> int`` (the contract of
+    ``vae_course.metrics.active_units``)."""
+    check = Check("active_units", "active_units(mu, threshold)")
+    return finish(run_check(check, _au_body, fn), show)
+
+
+# --------------------------------------------------------------------------- cyclical schedule
+
+
+def _cyclical_reference(step, period, ratio, beta_max):
+    """The contract of ``vae_course.schedules.Cyclical``."""
+    return beta_max * min(1.0, (step % period) / (ratio * period))
+
+
+# (code, explanation, f(step, period, ratio, beta_max)); checked in this order.
+_CYCLICAL_MISTAKES = [
+    ("cyc.no_restart", "β never starts a new cycle: it rises once and stays at beta_max. Use the "
+     "position inside the current cycle, step % period",
+     lambda s, p, r, m: m * min(1.0, s / (r * p))),
+    ("cyc.cycle_late", "each cycle is one step too long (step % (period + 1)); a cycle is "
+     "`period` steps, so β is back at 0 at step period, 2·period, …",
+     lambda s, p, r, m: m * min(1.0, (s % (p + 1)) / (r * p))),
+    ("cyc.cycle_early", "each cycle is one step too short (step % (period − 1)); β must be back "
+     "at 0 exactly at step period, 2·period, …",
+     lambda s, p, r, m: m * min(1.0, (s % (p - 1)) / (r * p))),
+    ("cyc.starts_above_zero", "β is already above 0 at the start of each cycle (you counted "
+     "from step + 1): β(0) = β(period) = 0",
+     lambda s, p, r, m: m * min(1.0, ((s + 1) % p) / (r * p))),
+    ("cyc.counts_from_one", "β is at beta_max at step 0 ((step − 1) % period wraps round to the "
+     "end of a cycle): steps are counted from 0, and β(0) = 0",
+     lambda s, p, r, m: m * min(1.0, ((s - 1) % p) / (r * p))),
+    ("cyc.ramp_late", "β reaches beta_max one step late in each cycle: divide by ratio · period, "
+     "not ratio · period + 1",
+     lambda s, p, r, m: m * min(1.0, (s % p) / (r * p + 1))),
+    ("cyc.ramp_early", "β reaches beta_max one step early in each cycle: divide by ratio · "
+     "period, not ratio · period − 1",
+     lambda s, p, r, m: m * min(1.0, (s % p) / (r * p - 1))),
+    ("cyc.ratio_ignored", "β ramps up over the whole cycle; it should reach beta_max after the "
+     "first `ratio` of it (ratio · period steps) and stay there",
+     lambda s, p, r, m: m * (s % p) / p),
+    ("cyc.ratio_inverted", "β ramps up over (1 − ratio) of the cycle; `ratio` is the part spent "
+     "rising", lambda s, p, r, m: m * min(1.0, (s % p) / ((1 - r) * p)) if r < 1 else None),
+    ("cyc.not_clamped", "β keeps rising past beta_max within a cycle; cap it with min(1, …)",
+     lambda s, p, r, m: m * (s % p) / (r * p)),
+    ("cyc.clamped_at_one", "β is capped at 1 instead of at beta_max",
+     lambda s, p, r, m: min(1.0, m * (s % p) / (r * p))),
+    ("cyc.ignores_beta_max", "β ends each cycle at 1 whatever beta_max is; multiply by beta_max",
+     lambda s, p, r, m: min(1.0, (s % p) / (r * p))),
+    ("cyc.cycle_index", "you used the number of the cycle (step // period) where the position "
+     "inside it (step % period) belongs", lambda s, p, r, m: m * min(1.0, (s // p) / (r * p))),
+    ("cyc.integer_division", "β jumps instead of rising linearly (integer division?); use true "
+     "division", lambda s, p, r, m: m * min(1, (s % p) // (r * p))),
+]
+_CYCLICAL_CONFIGS = [(8, 0.5, 1.0), (10, 0.3, 2.0), (6, 1.0, 0.5)]
+
+
+def _cyclical_body(check, fn):
+    got_all, ref_all = [], []
+    for p, r, m in _CYCLICAL_CONFIGS:
+        steps = range(3 * p + 2)
+        got_all.append([returned_number(check, check.call(fn, s, p, r, m), f"β at step {s}")
+                        for s in steps])
+        ref_all.append([_cyclical_reference(s, p, r, m) for s in steps])
+    if all(is_close(g, e) for g, e in zip(got_all, ref_all)):
+        return check.passed("β restarts at 0 every `period` steps, rises linearly to beta_max "
+                            "over the first `ratio` of each cycle and stays there until the next "
+                            "one, as vae_course.schedules.Cyclical does.")
+    for code, text, f in _CYCLICAL_MISTAKES:
+        matches = []
+        for got, (p, r, m) in zip(got_all, _CYCLICAL_CONFIGS):
+            want = [f(s, p, r, m) for s in range(len(got))]
+            matches.append(None in want or is_close(got, want))
+        if all(matches):
+            check.mistake(code, text + ".")
+    for got, ref, (p, r, m) in zip(got_all, ref_all, _CYCLICAL_CONFIGS):
+        for s, (g, e) in enumerate(zip(got, ref)):
+            if not math.isclose(g, e, rel_tol=1e-4, abs_tol=1e-6):
+                check.fail(f"with period = {p}, ratio = {r} and beta_max = {m}: at step {s} "
+                           f"(step {s % p} of cycle {s // p}) β should be {e:.4g}, yours is "
+                           f"{g:.4g}.")
+    check.fail("the schedule is wrong.")  # unreachable: some step differs
+
+
+def check_cyclical_beta(fn, show=True):
+    """Check ``cyclical_beta(step, period, ratio=0.5, beta_max=1.0) -> float`` (the contract of
+    ``vae_course.schedules.Cyclical``)."""
+    check = Check("cyclical_beta", "cyclical_beta(step, period, ratio, beta_max)")
+    return finish(run_check(check, _cyclical_body, fn), show)

@@ -195,6 +195,13 @@ def run_check(check, body, fn):
                                   f"{type(err).__name__}: {_first_line(err)}")
 
 
+def finish(result, show_result):
+    """Show the result when asked (the default of every ``check_*``), and return it."""
+    if show_result:
+        show(result)
+    return result
+
+
 def exercise_check(name, signature, explain=None):
     """Decorator that turns a check's body, ``check_<name>(check, fn)``, into the public
     ``check_<name>(fn, show=True)`` the notebooks call (``run_and_show`` does the work)."""

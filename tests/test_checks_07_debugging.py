@@ -1,0 +1,212 @@
+"""Exercise 07's debugging checks. Solutions pass, stubs are "not implemented", each wrong fix
+gets its own diagnosis (the original mistake is called out as still there), correct alternatives
+pass — and a function that is right on the check's small batch but still broken in training is
+caught by the short training run, which measures the symptom, not the text."""
+
+import re
+
+import pytest
+import torch
+import torch.distributions as D
+import torch.nn.functional as F
+
+from exercise_loader import load_functions, run
+from vae_course.checks import FAIL, MISTAKE, PASS, TODO
+from vae_course.paths import COURSE_ROOT
+
+STEM = "07_debugging"
+NAMES = ["fix_kl_loss", "fix_recon_loss", "fix_logits_loss", "fix_recon_error"]
+LOSSES = NAMES[:3]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_solution_passes(name):
+    result = run(name, load_functions(STEM)[name])
+    assert result.status == PASS, result.marker()
+    assert "fixed" in result.message
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stub_is_not_implemented(name):
+    result = run(name, load_functions(STEM, stub=True)[name])
+    assert result.status == TODO and "not implemented" in result.message
+
+
+def _bce(logits, x):
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+
+
+def _kl(mu, lv):
+    return -0.5 * (1 + lv - mu ** 2 - lv.exp())
+
+
+def _loss(recon=lambda lg, x: _bce(lg, x).mean(), kl=lambda mu, lv: _kl(mu, lv).sum(1).mean()):
+    def f(logits, x, mu, logvar):
+        k = kl(mu, logvar)
+        return recon(logits, x) + k, k
+    return f
+
+
+KL_SIGMA = lambda mu, lv: (-0.5 * (1 + torch.exp(0.5 * lv) - mu ** 2 - lv.exp())).sum(1).mean()  # noqa: E731
+RECON_MEAN = lambda lg, x: F.binary_cross_entropy_with_logits(lg, x)  # noqa: E731
+DOUBLE_SIGMOID = lambda lg, x: _bce(torch.sigmoid(lg), x).mean()  # noqa: E731
+
+# (check, wrong fix, expected code); "still there" marks the task's own mistake left in place.
+LOSS_WRONG = [
+    ("fix_kl_loss", _loss(kl=KL_SIGMA), "loss.kl_sigma_for_logvar"),
+    ("fix_kl_loss", _loss(kl=lambda mu, lv: _kl(mu, lv).mean()), "loss.kl_mean_over_latent"),
+    ("fix_kl_loss", _loss(kl=lambda mu, lv: 2 * _kl(mu, lv).sum(1).mean()),
+     "loss.kl_missing_half"),
+    ("fix_kl_loss", _loss(kl=lambda mu, lv: -_kl(mu, lv).sum(1).mean()), "loss.kl_wrong_sign"),
+    ("fix_kl_loss", _loss(kl=lambda mu, lv: (-0.5 * (1 + lv - mu ** 2 - lv)).sum(1).mean()),
+     "loss.kl_logvar_for_variance"),
+    ("fix_kl_loss", _loss(kl=lambda mu, lv: _kl(mu.detach(), lv).sum(1).mean()),
+     "grad.detached"),
+    ("fix_recon_loss", _loss(recon=RECON_MEAN), "loss.recon_mean_over_pixels"),
+    ("fix_recon_loss", _loss(recon=lambda lg, x: _bce(lg, x).sum()), "loss.recon_sum_over_batch"),
+    ("fix_recon_loss", _loss(recon=lambda lg, x: (torch.sigmoid(lg) - x).pow(2).flatten(1)
+                             .sum(1).mean()), "loss.squared_error"),
+    ("fix_recon_loss", _loss(recon=RECON_MEAN, kl=lambda mu, lv: _kl(mu, lv).mean()),
+     "loss.recon_mean_over_pixels+loss.kl_mean_over_latent"),
+    ("fix_recon_loss", lambda lg, x, mu, lv: (_bce(lg, x).mean(), _kl(mu, lv).sum(1).mean()),
+     "loss.kl_missing"),
+    ("fix_logits_loss", _loss(recon=DOUBLE_SIGMOID), "loss.double_sigmoid"),
+    ("fix_logits_loss", _loss(recon=lambda lg, x: (torch.sigmoid(lg) - x).pow(2).flatten(1)
+                              .sum(1).mean()), "loss.squared_error"),
+    ("fix_logits_loss", _loss(recon=lambda lg, x: _bce(lg, x).mean().detach()),
+     "grad.detached"),
+    # the loss is right, but the KL it reports (and the bench records) is averaged
+    ("fix_logits_loss", lambda lg, x, mu, lv: (_bce(lg, x).mean() + _kl(mu, lv).sum(1).mean(),
+                                               _kl(mu, lv).mean()), "loss.kl_mean_over_latent"),
+]
+STILL_THERE = {"fix_kl_loss": "loss.kl_sigma_for_logvar",
+               "fix_recon_loss": "loss.recon_mean_over_pixels",
+               "fix_logits_loss": "loss.double_sigmoid"}
+
+
+@pytest.mark.parametrize("name, fn, code", LOSS_WRONG,
+                         ids=[f"{n}-{c}" for n, _, c in LOSS_WRONG])
+def test_loss_mistakes_are_named(name, fn, code):
+    result = run(name, fn)
+    assert (result.status, result.code) == (MISTAKE, code), result.marker()
+    if STILL_THERE[name] in code.split("+"):
+        assert "still there" in result.message
+
+
+def _sampled_recon_error(model, x):
+    with torch.no_grad():
+        logits, _, _ = model(x)
+    return _bce(logits, x)
+
+
+def _at_mu(f):
+    @torch.no_grad()
+    def error(model, x):
+        mu, lv = model.encode(x)
+        return f(model.decode(mu), x, mu, lv)
+    return error
+
+
+EVAL_WRONG = {
+    "eval.sampled": _sampled_recon_error,
+    "eval.mean_over_pixels": _at_mu(lambda lg, x, mu, lv: F.binary_cross_entropy_with_logits(
+        lg, x, reduction="none").flatten(1).mean(1)),
+    "eval.double_sigmoid": _at_mu(lambda lg, x, mu, lv: _bce(torch.sigmoid(lg), x)),
+    "eval.squared_error": _at_mu(lambda lg, x, mu, lv: (torch.sigmoid(lg) - x).pow(2)
+                                 .flatten(1).sum(1)),
+    "eval.kl_added": _at_mu(lambda lg, x, mu, lv: _bce(lg, x) + _kl(mu, lv).sum(1)),
+    "eval.wrong_sign": _at_mu(lambda lg, x, mu, lv: -_bce(lg, x)),
+    "eval.batch_mean": _at_mu(lambda lg, x, mu, lv: _bce(lg, x).mean()),
+}
+
+
+@pytest.mark.parametrize("code", sorted(EVAL_WRONG))
+def test_evaluation_mistakes_are_named(code):
+    result = run("fix_recon_error", EVAL_WRONG[code])
+    assert (result.status, result.code) == (MISTAKE, code), result.marker()
+
+
+def _distributions_loss(logits, x, mu, logvar):
+    q = D.Normal(mu, torch.exp(0.5 * logvar))
+    prior = D.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    kl = D.kl_divergence(q, prior).sum(1).mean()
+    recon = -D.Bernoulli(logits=logits, validate_args=False).log_prob(x).flatten(1).sum(1)
+    return recon.mean() + kl, kl
+
+
+LOSS_RIGHT = {
+    "torch.distributions": _distributions_loss,
+    "reduction='sum' divided by the batch": lambda lg, x, mu, lv: (lambda k: (
+        F.binary_cross_entropy_with_logits(lg, x, reduction="sum") / len(x) + k, k))(
+        0.5 * (mu ** 2 + lv.exp() - 1 - lv).sum() / len(x)),
+    "the course's elbo_loss": lambda lg, x, mu, lv: (lambda t: (t.loss, t.kl))(
+        __import__("vae_course.losses").losses.elbo_loss(lg, x, mu, lv)),
+}
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@pytest.mark.parametrize("alternative", sorted(LOSS_RIGHT))
+def test_loss_alternatives_pass(name, alternative):
+    result = run(name, LOSS_RIGHT[alternative])
+    assert result.status == PASS, result.marker()
+
+
+def test_evaluation_alternative_passes():
+    def via_distributions(model, x):
+        with torch.no_grad():
+            mu, _ = model.encode(x)
+            return -D.Bernoulli(logits=model.decode(mu), validate_args=False).log_prob(x) \
+                .flatten(1).sum(1)
+
+    assert run("fix_recon_error", via_distributions).status == PASS
+
+
+# A "fix" that is right on the check's batch of 5 but still broken on real training batches:
+# only the training run can tell, by measuring the symptom.
+def _only_small_batches(broken):
+    def f(logits, x, mu, logvar):
+        return _loss()(logits, x, mu, logvar) if len(x) < 10 else broken(logits, x, mu, logvar)
+    return f
+
+
+@pytest.mark.parametrize("name, broken, symptom", [
+    ("fix_kl_loss", _loss(kl=KL_SIGMA), "symptom is still there"),
+    ("fix_recon_loss", _loss(recon=RECON_MEAN), "still collapses"),
+    ("fix_logits_loss", _loss(recon=DOUBLE_SIGMOID), "symptom is still there"),
+])
+def test_training_run_measures_the_symptom(name, broken, symptom):
+    result = run(name, _only_small_batches(broken))
+    assert result.status == FAIL and symptom in result.message, result.marker()
+
+
+def test_evaluation_that_trains_the_model_is_refused_and_undone():
+    from vae_course.checks.debugging import reference_model
+
+    before = [p.detach().clone() for p in reference_model().parameters()]
+
+    def trains(model, x):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(0.01)
+        return _at_mu(lambda lg, x, mu, lv: _bce(lg, x))(model, x)
+
+    result = run("fix_recon_error", trains)
+    assert result.status == FAIL and "weights" in result.message
+    after = list(reference_model().parameters())
+    assert all(torch.equal(b, a.detach()) for b, a in zip(before, after))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_learner_exit_becomes_feedback(name):
+    def exits(*args):
+        raise SystemExit("bye")
+
+    result = run(name, exits)
+    assert result.status == FAIL and "SystemExit" in result.message
+
+
+def test_every_named_mistake_is_exercised():
+    source = (COURSE_ROOT / "vae_course" / "checks" / "debugging.py").read_text()
+    named = set(re.findall(r'"((?:loss|eval)\.[a-z_]+)"', source))
+    tested = {part for _, _, code in LOSS_WRONG for part in code.split("+")} | set(EVAL_WRONG)
+    assert named - tested == set(), f"no wrong implementation triggers {named - tested}"

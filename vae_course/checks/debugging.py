@@ -1,0 +1,359 @@
+"""Checks of exercise 07: four training runs, each broken by one mistake from lecture 07; the
+learner writes the fixed function, and the check
+
+1. compares its values on crafted inputs with the reference and names the mistake when it is
+   still there (or another known one took its place),
+2. compares its gradients with the reference (for the losses, which must train), and
+3. runs a short training with the learner's function and measures, with correct code only, that
+   the symptom the broken run showed is gone.
+
+The training bench (``train_briefly``) is the one the notebook's demo cells use on the broken
+code, so the learner sees the same measurement before and after the fix.
+"""
+
+import math
+from itertools import product
+
+import torch
+import torch.nn.functional as F
+
+from .compare import fmt, is_close, returned_tensor
+from .framework import Check, finish, run_check
+from .gradients import compare_gradients, leaves
+
+STEPS, BATCH, LATENT, HIDDEN = 80, 128, 8, 64
+
+
+# --------------------------------------------------------------------------- the bench
+
+
+def train_briefly(loss_fn, steps=STEPS, seed=0, data=None):
+    """Train a fresh VAE(8, hidden=64) on MNIST for ``steps`` Adam steps with
+    ``loss_fn(logits, x, mu, logvar) -> (loss, kl)``. Returns the model (in eval mode) and a
+    record: the losses and KLs the loss function reported, and the step where the loss first
+    stopped being a finite number (None if never)."""
+    from ..data import load_mnist
+    from ..models import VAE
+
+    x = (data or load_mnist(quiet=True)).x_train
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = VAE(LATENT, hidden=HIDDEN)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        g = torch.Generator().manual_seed(seed)
+        record = {"loss": [], "kl": [], "stopped_at": None}
+        for step in range(steps):
+            xb = x[torch.randint(len(x), (BATCH,), generator=g)]
+            logits, mu, logvar = model(xb)
+            loss, kl = loss_fn(logits, xb, mu, logvar)
+            if not torch.isfinite(loss):
+                record["stopped_at"] = step
+                break
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            record["loss"].append(float(loss.detach()))
+            record["kl"].append(float(kl.detach()))
+    return model.eval(), record
+
+
+_REFERENCE = {}
+
+
+def reference_model(data=None):
+    """The bench trained with the correct loss (trained once per process, then reused)."""
+    if "model" not in _REFERENCE:
+        _REFERENCE["model"] = train_briefly(reference_loss, data=data)[0]
+    return _REFERENCE["model"]
+
+
+@torch.no_grad()
+def measure(model, data=None):
+    """What a trained model looks like, measured with correct code only, on the test digits:
+    the true KL, the mean posterior σ, the active units, and the reconstruction error at μ."""
+    from ..data import load_mnist
+    from ..metrics import active_units
+
+    x = (data or load_mnist(quiet=True)).x_test
+    mu, logvar = model.encode(x)
+    logits = model.decode(mu)
+    recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    return {"true KL": float(_kl(mu, logvar).mean()),
+            "mean sigma": float(torch.exp(0.5 * logvar).mean()),
+            "active units": active_units(mu),
+            "recon at mu": float(recon.mean())}
+
+
+def _kl(mu, logvar):
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+
+
+def _recon(logits, x):
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+
+
+def reference_loss(logits, x, mu, logvar):
+    """The course's loss: recon summed over pixels + KL summed over latent dims, batch mean."""
+    kl = _kl(mu, logvar).mean()
+    return _recon(logits, x).mean() + kl, kl
+
+
+def double_sigmoid_floor(x):
+    """The lowest batch-mean reconstruction term a sigmoid fed into a with-logits loss can reach:
+    every pixel's probability is stuck between sigmoid(0) = 0.5 and sigmoid(1)."""
+    q = x.clamp(0.5, 1 / (1 + math.exp(-1)))
+    return float(F.binary_cross_entropy(q, x, reduction="none").flatten(1).sum(1).mean())
+
+
+# --------------------------------------------------------------------------- the losses
+
+
+_RECON = [
+    (None, "", lambda lg, x: _recon(lg, x).mean()),
+    ("loss.recon_mean_over_pixels", "the reconstruction is averaged over the pixels (the "
+     "default reduction=\"mean\" of PyTorch's losses); the convention sums over pixels, so an "
+     "average silently weighs the KL 784 times more",
+     lambda lg, x: F.binary_cross_entropy_with_logits(lg, x)),
+    ("loss.double_sigmoid", "the logits went through a sigmoid before a with-logits loss, "
+     "which applies the sigmoid again; give the loss the logits themselves",
+     lambda lg, x: _recon(torch.sigmoid(lg), x).mean()),
+    ("loss.squared_error", "the reconstruction is a squared error; this model's likelihood is "
+     "Bernoulli: binary cross-entropy on the logits",
+     lambda lg, x: (torch.sigmoid(lg) - x).pow(2).flatten(1).sum(1).mean()),
+    ("loss.recon_sum_over_batch", "the reconstruction is summed over the batch; average it "
+     "(nats per image)", lambda lg, x: _recon(lg, x).sum()),
+]
+_KL = [
+    (None, "", lambda m, lv: _kl(m, lv).mean()),
+    ("loss.kl_sigma_for_logvar", "the KL uses σ = exp(½·logvar) where log σ² belongs: "
+     "−½·Σ(1 + log σ² − μ² − σ²) has logvar itself as its second term",
+     lambda m, lv: (-0.5 * (1 + torch.exp(0.5 * lv) - m ** 2 - lv.exp())).sum(1).mean()),
+    ("loss.kl_mean_over_latent", "the KL is averaged over the latent dimensions; sum them (the "
+     "KL of the whole code), average only over the batch",
+     lambda m, lv: (-0.5 * (1 + lv - m ** 2 - lv.exp())).mean()),
+    ("loss.kl_missing_half", "the KL is twice the right value: the ½ is missing",
+     lambda m, lv: 2 * _kl(m, lv).mean()),
+    ("loss.kl_wrong_sign", "the KL has the wrong sign (a KL is never negative)",
+     lambda m, lv: -_kl(m, lv).mean()),
+    ("loss.kl_logvar_for_variance", "the KL uses logvar where σ² = exp(logvar) belongs",
+     lambda m, lv: (-0.5 * (1 + lv - m ** 2 - lv)).sum(1).mean()),
+    ("loss.kl_missing", "the KL term is missing from the loss: loss = recon + KL",
+     lambda m, lv: torch.zeros((), dtype=m.dtype)),
+]
+
+
+def _loss_inputs():
+    g = torch.Generator().manual_seed(19)
+    x = (torch.rand(5, 1, 6, 6, generator=g) > 0.6).float()
+    x[:, :, 3] = torch.rand(5, 1, 6, generator=g)
+    logits = torch.randn(5, 1, 6, 6, generator=g) * 2
+    mu = torch.randn(5, 4, generator=g)
+    logvar = torch.rand(5, 4, generator=g) * 3 - 2
+    return logits, x, mu, logvar
+
+
+def _loss_candidates(logits, x, mu, logvar):
+    """(codes, explanations, loss) for every combination of up to one recon and one KL mistake;
+    the correct one first."""
+    args = [t.double() for t in (logits, x, mu, logvar)]
+    out = []
+    for (c1, t1, r), (c2, t2, k) in product(_RECON, _KL):
+        codes, texts = [c for c in (c1, c2) if c], [t for t in (t1, t2) if t]
+        out.append((codes, texts, r(args[0], args[1]) + k(args[2], args[3])))
+    out.sort(key=lambda item: len(item[0]))
+    return out
+
+
+def _kl_candidates(mu, logvar):
+    m, lv = mu.double(), logvar.double()
+    return [([c] if c else [], [t] if t else [], k(m, lv)) for c, t, k in _KL
+            if c != "loss.kl_missing"]
+
+
+def _name(check, got, candidates, what, bug, expected):
+    """End with the named mistake that reproduces ``got`` (pointing out when it is the very
+    mistake this task is about), or a generic failure."""
+    for codes, texts, value in candidates:
+        if codes and is_close(got, value, rtol=1e-4):
+            text = "; ".join(texts)
+            still = "the mistake is still there: " if bug in codes else ""
+            check.mistake("+".join(codes), f"{what}: {still}{text}. (Got {fmt(got)}, expected "
+                                           f"{fmt(expected)}.)")
+    check.fail(f"{what} is {fmt(got)} on the check's batch; expected {fmt(expected)} (recon "
+               f"summed over pixels + KL summed over latent dimensions, both averaged over the "
+               f"batch).")
+
+
+def _loss_value_and_gradients(check, fn, bug):
+    logits, x, mu, logvar = _loss_inputs()
+    mine = leaves(logits=logits, mu=mu, logvar=logvar)
+    ref = leaves(logits=logits, mu=mu, logvar=logvar)
+    out = check.call(fn, mine["logits"], x.clone(), mine["mu"], mine["logvar"])
+    if isinstance(out, torch.Tensor) or not isinstance(out, (tuple, list)) or len(out) != 2:
+        check.fail(f"{check.signature} should return (loss, kl), two 0-dim tensors, as the "
+                   f"broken version did; got {type(out).__name__}.")
+    loss, kl = out
+    got_loss = returned_tensor(check, loss, (), "the loss")
+    got_kl = returned_tensor(check, kl, (), "the reported kl")
+    candidates = _loss_candidates(logits, x, mu, logvar)
+    expected = candidates[0][2]
+    if not is_close(got_loss, expected):
+        _name(check, got_loss, candidates, "the loss", bug, expected)
+    kls = _kl_candidates(mu, logvar)
+    if not is_close(got_kl, kls[0][2]):
+        _name(check, got_kl, kls, "the reported kl", bug, kls[0][2])
+    ref_loss, _ = reference_loss(ref["logits"], x, ref["mu"], ref["logvar"])
+    compare_gradients(check, loss, ref_loss, mine, ref, what="your loss")
+
+
+def _train_and_measure(check, fn):
+    record = {}
+
+    def run():
+        model, rec = train_briefly(fn)
+        record.update(rec)
+        return model
+
+    model = check.call(run)
+    if record["stopped_at"] is not None:
+        check.fail(f"the training run with your loss stopped at step {record['stopped_at']}: "
+                   f"the loss was not a finite number.")
+    return model, record, measure(model)
+
+
+def _loss_body(bug, symptom):
+    def body(check, fn):
+        _loss_value_and_gradients(check, fn, bug)
+        model, record, measured = _train_and_measure(check, fn)
+        return symptom(check, record, measured)
+    return body
+
+
+def _kl_symptom(check, record, measured):
+    low, sigma = min(record["kl"]), measured["mean sigma"]
+    if low < 0 or sigma < 0.6:
+        check.fail(f"after {STEPS} steps with your loss the reported KL went down to {low:.2f} "
+                   f"and the mean posterior σ is {sigma:.2f}: the symptom is still there (a KL "
+                   f"is never negative; σ should stay above 0.6 after this run).")
+    return check.passed(f"fixed: in a run of {STEPS} steps the reported KL never went below "
+                        f"{low:.2f} (it is never negative now), the mean posterior σ is "
+                        f"{sigma:.2f} (the broken loss squeezes it towards 0) and the true KL is "
+                        f"{measured['true KL']:.1f} nats.")
+
+
+def _collapse_symptom(check, record, measured):
+    au = measured["active units"]
+    if au < 4:
+        check.fail(f"after {STEPS} steps with your loss only {au} of {LATENT} latent dimensions "
+                   f"are active: the posterior still collapses.")
+    return check.passed(f"fixed: after {STEPS} steps {au} of {LATENT} latent dimensions are "
+                        f"active and the true KL is {measured['true KL']:.1f} nats (the broken "
+                        f"loss, a β of 784 in disguise, collapses every dimension).")
+
+
+def _floor_symptom(check, record, measured):
+    from ..data import load_mnist
+
+    floor = double_sigmoid_floor(load_mnist(quiet=True).x_train)
+    final = sum(record["loss"][-20:]) / 20
+    if final >= floor:
+        check.fail(f"after {STEPS} steps your training loss is {final:.1f} nats, not below "
+                   f"{floor:.1f}, the floor of a sigmoid fed into a with-logits loss: the "
+                   f"symptom is still there.")
+    return check.passed(f"fixed: after {STEPS} steps the training loss is {final:.1f} nats, "
+                        f"well under the {floor:.1f}-nat floor the doubled sigmoid could never "
+                        f"go below; reconstruction at μ {measured['recon at mu']:.1f} nats.")
+
+
+def check_fix_kl_loss(fn, show=True):
+    """Check ``fix_kl_loss(logits, x, mu, logvar) -> (loss, kl)``: the KL with log σ² restored."""
+    check = Check("fix_kl_loss", "fix_kl_loss(logits, x, mu, logvar)")
+    return finish(run_check(check, _loss_body("loss.kl_sigma_for_logvar", _kl_symptom), fn),
+                  show)
+
+
+def check_fix_recon_loss(fn, show=True):
+    """Check ``fix_recon_loss(logits, x, mu, logvar) -> (loss, kl)``: recon summed, not averaged,
+    over the pixels."""
+    check = Check("fix_recon_loss", "fix_recon_loss(logits, x, mu, logvar)")
+    return finish(run_check(check, _loss_body("loss.recon_mean_over_pixels",
+                                              _collapse_symptom), fn), show)
+
+
+def check_fix_logits_loss(fn, show=True):
+    """Check ``fix_logits_loss(logits, x, mu, logvar) -> (loss, kl)``: logits, not
+    probabilities, into the with-logits loss."""
+    check = Check("fix_logits_loss", "fix_logits_loss(logits, x, mu, logvar)")
+    return finish(run_check(check, _loss_body("loss.double_sigmoid", _floor_symptom), fn),
+                  show)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _eval_mistakes(model, x):
+    with torch.no_grad():
+        mu, logvar = model.encode(x)
+        logits = model.decode(mu)
+    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1)
+    return [
+        ("eval.mean_over_pixels", "the error is averaged over the pixels; the convention sums "
+         "them (nats per image)", bce.mean(1)),
+        ("eval.double_sigmoid", "the logits went through a sigmoid before a with-logits loss",
+         _recon(torch.sigmoid(logits), x)),
+        ("eval.squared_error", "the error is a squared error; use the Bernoulli negative "
+         "log-likelihood (binary cross-entropy on the logits)",
+         (torch.sigmoid(logits) - x).pow(2).flatten(1).sum(1)),
+        ("eval.kl_added", "you added the KL: that is −ELBO at μ; the task is the reconstruction "
+         "error alone, −log p(x | z = μ)", bce.sum(1) + _kl(mu, logvar)),
+        ("eval.wrong_sign", "the error has the wrong sign: it is −log p(x | z), positive",
+         -bce.sum(1)),
+    ]
+
+
+def _eval_body(check, fn):
+    from ..data import load_mnist
+
+    data = load_mnist(quiet=True)
+    model = reference_model(data)
+    x = data.x_test[:200]
+    before = [p.detach().clone() for p in model.parameters()]
+    first = check.call(fn, model, x.clone())
+    n = len(x)
+    if isinstance(first, torch.Tensor) and first.ndim == 0:
+        check.mistake("eval.batch_mean", f"you returned one number for the batch; return one "
+                                         f"error per image, shape ({n},).")
+    got = returned_tensor(check, first, (n,), "the errors")
+    second = returned_tensor(check, check.call(fn, model, x.clone()), (n,), "the errors")
+    changed = any(not torch.equal(p.detach(), b) for p, b in zip(model.parameters(), before))
+    with torch.no_grad():  # put the shared model back as it was, whatever the function did
+        for p, b in zip(model.parameters(), before):
+            p.copy_(b)
+    model.eval()
+    if changed:
+        check.fail("your function changed the model's weights; evaluation must not train.")
+    with torch.no_grad():
+        mu, _ = model.encode(x)
+        expected = _recon(model.decode(mu), x).double()
+    if not is_close(got, second, rtol=1e-6, atol=1e-5):
+        spread = float((got - second).abs().mean())
+        check.mistake("eval.sampled", f"the mistake is still there: two evaluations of the same "
+                                      f"images differ by {spread:.2f} nats per image on average "
+                                      f"— z is still sampled. Decode the posterior mean μ.")
+    if not is_close(got, expected, rtol=1e-4, atol=1e-3):
+        for code, text, value in _eval_mistakes(model, x):
+            if is_close(got, value.double(), rtol=1e-4, atol=1e-3):
+                check.mistake(code, f"{text}. (Got {fmt(got, 3)}, expected "
+                                    f"{fmt(expected, 3)}.)")
+        check.fail(f"the reconstruction errors at μ of the check's {n} test digits (model "
+                   f"trained {STEPS} steps) should be {fmt(expected)} nats; yours are "
+                   f"{fmt(got)}.")
+    return check.passed(f"fixed: the same {n} test digits get the same errors on every call "
+                        f"(decoded at μ), {float(expected.mean()):.1f} nats per image on "
+                        f"average, against a model trained for {STEPS} steps.")
+
+
+def check_fix_recon_error(fn, show=True):
+    """Check ``fix_recon_error(model, x) -> (N,)``: the reconstruction error at μ."""
+    check = Check("fix_recon_error", "fix_recon_error(model, x)")
+    return finish(run_check(check, _eval_body, fn), show)
