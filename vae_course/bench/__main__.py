@@ -1,5 +1,8 @@
+"""``python -m vae_course.bench``: the same as ``vae-course bench``."""
+
 import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing the module (e.g. to list the package) runs nothing
+    sys.exit(main())
