@@ -1,6 +1,7 @@
 # The course's two everyday commands:
 #   make lab    set everything up (first time only) and open the course in JupyterLab
 #   make test   set everything up (first time only) and run the whole test suite
+#   make hub    a trial class on JupyterHub on this machine (USERS=4 learners)
 # Both create the virtual environment .venv and install the course into it when needed.
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 # pytest-xdist workers; each notebook runs in its own kernel on one worker
 WORKERS ?= 2
 
-.PHONY: lab test build check-build slides bench clean-venv
+.PHONY: lab test build check-build slides bench hub clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,12 @@ slides: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/vae-course bench --json build/bench.json
+
+# A trial class on this machine: JupyterHub with USERS learners (Ctrl-C stops everything)
+USERS ?= 4
+hub: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[hub]"
+	$(BIN)/vae-course hub --users $(USERS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -8,6 +8,8 @@
     vae-course slides         build offline reveal.js slide decks into build/slides/
     vae-course prepare        train and cache every model the lectures use (before class)
     vae-course bench          measure speed and quality (see README, "Results")
+    vae-course hub            a trial class on this machine with JupyterHub
+    vae-course grade DIR      grade a class's exercise notebooks into a CSV and a class report
 """
 
 import argparse
@@ -120,6 +122,11 @@ def cmd_prepare(args, extra):
     return 1 if failed else 0
 
 
+# Teaching a class: JupyterHub and grading (their options live in their modules).
+CLASS_COMMANDS = (("hub", "hub", "a trial class on this machine with JupyterHub"),
+                  ("grade", "grade", "grade a class's exercise notebooks"))
+
+
 def _delegate(module_name):
     def run(args, extra):
         import importlib
@@ -155,13 +162,15 @@ def main(argv=None):
 
     for name, module, text in (("check", "checker", "run an exercise notebook's checks"),
                                ("slides", "slides", "build offline slide decks"),
-                               ("bench", "bench", "measure speed and quality")):
+                               ("bench", "bench", "measure speed and quality"),
+                               *CLASS_COMMANDS):
         p = sub.add_parser(name, help=text, add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(func=_delegate(module))
 
     argv = sys.argv[1:] if argv is None else list(argv)
-    delegated = {"check": "checker", "slides": "slides", "bench": "bench"}
+    delegated = {"check": "checker", "slides": "slides", "bench": "bench",
+                 **{name: module for name, module, _ in CLASS_COMMANDS}}
     if argv and argv[0] in delegated:  # hand their arguments over untouched and in order
         return _delegate(delegated[argv[0]])(argparse.Namespace(rest=argv[1:]), [])
     args, extra = parser.parse_known_args(argv)
