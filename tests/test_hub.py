@@ -61,10 +61,17 @@ def start_class(tmp, models, users=2, password="trial-pw"):
 
 
 def family(proc):
+    """Every process below ``proc`` now; each remembers its command line (``.command``)."""
     try:
-        return psutil.Process(proc.pid).children(recursive=True)
+        found = psutil.Process(proc.pid).children(recursive=True)
     except psutil.Error:
         return []
+    for q in found:
+        try:
+            q.command = " ".join(q.cmdline())
+        except psutil.Error:
+            q.command = ""
+    return found
 
 
 def stop_class(proc, sig=signal.SIGTERM, timeout=60):
@@ -89,7 +96,7 @@ def snapshot(folder):
 def shared_models(tmp_path_factory):
     """A class's shared model folder: one course VAE, trained here once, then read-only."""
     folder = tmp_path_factory.mktemp("shared-models")
-    code = (f"from vae_course import zoo; zoo.vae(steps={MODEL_STEPS})")
+    code = f"from vae_course import course_models; course_models.vae(steps={MODEL_STEPS})"
     env = dict(os.environ, PYTHONPATH=str(COURSE_ROOT), VAE_COURSE_MODELS=str(folder),
                OMP_NUM_THREADS="1")
     subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
@@ -131,7 +138,7 @@ def solution_of(task_name):
     raise AssertionError(f"no solution cell defines {task_name}")
 
 
-LOAD_MODEL = f"\nfrom vae_course import zoo\n_model, _extra = zoo.vae(steps={MODEL_STEPS})\n"
+LOAD_MODEL = f"\nfrom vae_course import course_models\n_model, _extra = course_models.vae(steps={MODEL_STEPS})\n"
 
 
 def login(browser, url, user, password):
@@ -149,8 +156,9 @@ def login(browser, url, user, password):
 def type_into_stub_and_run(page, url, user, code):
     """Open the exercise, replace the kl_divergence stub with ``code``, run up to its check."""
     page.goto(f"{url}user/{user}/lab/tree/{EXERCISE}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+    page.wait_for_selector(".jp-NotebookPanel:visible .jp-CodeCell:has-text('def kl_divergence')",
+                           timeout=120_000)
+    page.wait_for_selector(".jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status='idle']",
                            timeout=120_000)
     cells = page.locator(".jp-NotebookPanel:visible .jp-CodeCell")
     stub = next(i for i in range(cells.count())
@@ -160,16 +168,19 @@ def type_into_stub_and_run(page, url, user, code):
     page.keyboard.press("Control+a")
     page.keyboard.insert_text(code)
     page.keyboard.press("Escape")
-    for i in range(stub + 2):  # every code cell up to and including the check cell
-        cells.nth(i).click(position={"x": 5, "y": 5})
-        page.keyboard.press("Escape")
-        page.keyboard.press("Control+Enter")
-        page.wait_for_function(
-            "i => { const c = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden)"
-            " .jp-CodeCell')[i]; const p = c && c.querySelector('.jp-InputPrompt');"
-            " return p && /\\[\\d+\\]/.test(p.textContent); }", arg=i, timeout=180_000)
+    check = cells.nth(stub + 1)
+    prompt = check.locator(".jp-InputPrompt")
+    cells.nth(0).locator(".jp-InputPrompt").click()  # select the first cell (command mode)
+    for _ in range(30):  # Shift+Enter through the cells until the check cell is queued
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_timeout(300)
+        if re.search(r"\[(\d+|\*)\]", prompt.text_content()):
+            break
+    page.wait_for_function(  # the check cell has finished: its prompt shows a number
+        "p => /\\[\\d+\\]/.test(p.textContent)", arg=prompt.element_handle(),
+        timeout=300_000)
     page.keyboard.press("Control+s")
-    return cells.nth(stub + 1)
+    return check
 
 
 @pytest.mark.browser
@@ -223,8 +234,8 @@ def test_two_learners_each_in_their_own_workspace(tmp_path, shared_models, chrom
     assert status == 0, log.read_text()[-3000:]
     assert "Stopping the class" in log.read_text()
     left = [q for q in started if q.is_running() and q.status() != psutil.STATUS_ZOMBIE]
-    assert not left, f"left running: {[q.cmdline() for q in left]}"
-    servers = [q for q in started if "jupyterhub.singleuser" in " ".join(q.cmdline())]
+    assert not left, f"left running: {[q.command for q in left]}"
+    servers = [q for q in started if "jupyterhub.singleuser" in q.command]
     assert len(servers) == 2  # one server per learner, and both were stopped
     assert not list((tmp_path / "class").glob("run-*")), "the hub's state files were left"
 
@@ -259,14 +270,14 @@ def test_ctrl_c_stops_the_hub_the_proxy_and_the_servers(tmp_path, shared_models)
     try:
         assert http_login_and_spawn(url, "learner1", "trial-pw"), log.read_text()[-2000:]
         started = family(proc)
-        names = " ".join(" ".join(q.cmdline()) for q in started)
+        names = " ".join(q.command for q in started)
         assert "configurable-http-proxy" in names and "jupyterhub.singleuser" in names
     finally:
         status = stop_class(proc, signal.SIGINT)
     assert status == 0, log.read_text()[-3000:]
     time.sleep(0.5)
     left = [q for q in started if q.is_running() and q.status() != psutil.STATUS_ZOMBIE]
-    assert not left, f"left running: {[q.cmdline() for q in left]}"
+    assert not left, f"left running: {[q.command for q in left]}"
     assert not list((tmp_path / "class").glob("run-*"))
     # the learner's workspace stays for the next class
     assert (tmp_path / "class" / "homes" / "learner1" / "vae-course-work" / EXERCISE).is_file()
