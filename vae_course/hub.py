@@ -298,7 +298,25 @@ def singleuser(argv):
             os.environ["JUPYTERHUB_DEFAULT_URL"] = \
                 f"/lab/tree/{overview.relative_to(folder).as_posix()}"
     sys.stdout.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "jupyterhub.singleuser", *argv])
+    os.execv(sys.executable, [sys.executable, "-m", "jupyterhub.singleuser",
+                              *lab_settings(os.environ.get("JUPYTERHUB_ROOT_DIR")), *argv])
+
+
+def lab_settings(folder):
+    """JupyterLab options the course's ``vae-course lab`` uses too: no news prompt, no update
+    check (``vae_course.lab`` writes the settings file into the workspace)."""
+    args = ["--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    try:
+        from .lab import app_settings_dir
+    except ImportError:
+        return args
+    if folder:
+        try:
+            args.append(f"--LabApp.app_settings_dir={app_settings_dir(folder)}")
+        except OSError as err:
+            print(f"vae-course: JupyterLab settings not written: {err}", file=sys.stderr)
+    return args
 
 
 def main(argv=None):
