@@ -189,7 +189,8 @@ def test_grade_a_class(tmp_path):
     print(f"graded {n} learners in {seconds:.0f} s\n{report}")
 
 
-def test_sigterm_stops_grading_and_its_kernels(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_stops_grading_and_its_kernels(tmp_path, sig):
     submissions = tmp_path / "submissions"
     make_class(submissions, tmp_path / "outside.txt")
     for learner in [p for p in submissions.iterdir() if p.name != "fay"]:
@@ -204,7 +205,7 @@ def test_sigterm_stops_grading_and_its_kernels(tmp_path):
         assert time.monotonic() < deadline and proc.poll() is None, "no kernel started"
         time.sleep(0.5)
     time.sleep(3)  # the kernel is inside the endless loop now
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, out + err
     assert "Grading stopped" in err

@@ -180,6 +180,8 @@ def type_into_stub_and_run(page, url, user, code):
         "p => /\\[\\d+\\]/.test(p.textContent)", arg=prompt.element_handle(),
         timeout=300_000)
     page.keyboard.press("Control+s")
+    page.wait_for_selector(".lm-TabBar-tab.lm-mod-current.jp-mod-dirty", state="detached",
+                           timeout=60_000)  # saved: the tab's "modified" dot is gone
     return check
 
 

@@ -82,6 +82,10 @@ def _vae_grade_guard(scratch, allowed, log_path, memory):
         with open("/proc/self/status") as f:
             mapped = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmSize:"))
         resource.setrlimit(resource.RLIMIT_AS, (mapped + memory, mapped + memory))
+    try:
+        import matplotlib.font_manager  # noqa: F401  builds its font cache now (it runs fc-list)
+    except ImportError:
+        pass
     sys.dont_write_bytecode = True
     log = open(log_path, "a", buffering=1)
     root = os.path.realpath(scratch)
@@ -283,7 +287,8 @@ def grade_notebook(learner, path, released_nb, limits, workdir):
             "notebook": str(graded), "scratch": str(scratch), "outcome": str(private / "out"),
             "cell_timeout": limits["timeout"], "max_output": limits["max_output"]}))
         env = dict(os.environ, HOME=str(scratch / "home"), TMPDIR=str(scratch / "tmp"),
-                   MPLCONFIGDIR=str(scratch / "home"), PYTHONDONTWRITEBYTECODE="1",
+                   MPLCONFIGDIR=str(Path(workdir) / "matplotlib"),  # font cache, shared
+                   PYTHONDONTWRITEBYTECODE="1",
                    OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
                    PYTHONPATH=os.pathsep.join(filter(None, [str(COURSE_ROOT),
                                                             os.environ.get("PYTHONPATH")])))
@@ -451,6 +456,9 @@ def _positive(text):
 
 
 def _raise_stop(signum, frame):
+    # one stop is enough: a second signal must not cut short the clean-up that follows
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise Stop()
 
 
@@ -489,13 +497,14 @@ def main(argv=None):
     limits = {"notebook_timeout": args.timeout, "timeout": min(args.cell_timeout, args.timeout),
               "memory": args.memory, "max_output": args.max_output}
     signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _raise_stop)  # Ctrl-C, even where started with SIGINT ignored
     print(f"Grading {submissions} (each notebook: {args.timeout:g} s, "
           f"{args.memory / GIB:.1f} GiB)...", flush=True)
     try:
         rows = grade_class(submissions, args.exercises, limits,
                            progress=lambda line: print(line, flush=True))
     except (KeyboardInterrupt, Stop):
-        print("\nGrading stopped; nothing was written.", file=sys.stderr)
+        print("\nGrading stopped (its kernels too); nothing was written.", file=sys.stderr)
         return 130
     except FileNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
