@@ -161,7 +161,7 @@ def test_grade_a_class(tmp_path):
     expected = make_class(submissions, outside)
     before = snapshot(submissions)
     command, env = grade_command(tmp_path, submissions, "--out", str(tmp_path / "grades.csv"),
-                                 "--timeout", "300", "--cell-timeout", "20", "--memory", "2GiB",
+                                 "--timeout", "240", "--cell-timeout", "60", "--memory", "2GiB",
                                  "--max-output", "100000")
     start = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3000)
