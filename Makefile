@@ -1,5 +1,6 @@
 # The course's two everyday commands:
-#   make lab    set everything up (first time only) and open the course in JupyterLab
+#   make lab    set everything up (first time only) and open your workspace (work/: your own
+#               copies of the notebooks) in JupyterLab; Ctrl-C stops it and its kernels
 #   make test   set everything up (first time only) and run the whole test suite
 #   make hub    a trial class on JupyterHub on this machine (USERS=4 learners)
 # Both create the virtual environment .venv and install the course into it when needed.

@@ -48,25 +48,32 @@
 # `solutions/` holds the same notebook completed. The cell below lists what is in your copy.
 
 # %% slideshow={"slide_type": "fragment"}
+import json
 from pathlib import Path
 
 course = Path.cwd().parent if Path.cwd().name == "notebooks" else Path.cwd()
 
 
 def title(path):
-    """The first Markdown heading of a notebook source, e.g. '02 · ... trick'."""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# # "):
-            return line[4:]
+    """The first Markdown heading of a notebook, e.g. '02 · ... trick' (read from the .ipynb,
+    so it works in your workspace copy as well as in the course's folder)."""
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    for cell in cells:
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell.get("source", "")).splitlines():
+                if line.startswith("# "):
+                    return line[2:]
     return ""
 
 
+titles = {}
 for folder in ("notebooks", "exercises"):
     files = sorted((course / folder).glob("[0-9][0-9]_*.ipynb"))
     print(f"{folder}/ ({len(files)} notebooks)")
     for nb in files:
-        source = nb.with_suffix(".py")
-        print(f"  {nb.name:32s} {title(source) if source.exists() else ''}")
+        titles[nb.name] = title(nb)
+        print(f"  {nb.name:32s} {titles[nb.name]}")
+assert all(titles.values()), "every notebook starts with a heading"
 assert (course / "notebooks" / "00_overview.ipynb").exists()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -154,7 +161,7 @@ final_loss = train_steps(50)
 ms_per_step = (time.perf_counter() - start) / 50 * 1000
 print(f"device {device}: {ms_per_step:.1f} ms per training step, "
       f"{128 / ms_per_step * 1000:,.0f} images per second")
-print(f"so 3,000 steps (the budget of the course's standard VAE, zoo.vae) take about "
+print(f"so 3,000 steps (the budget of the course's standard VAE, course_models.vae) take about "
       f"{3000 * ms_per_step / 1000:.0f} s here")
 assert ms_per_step > 0 and torch.isfinite(torch.tensor(final_loss))
 

@@ -9,27 +9,20 @@ Screenshots go to test-artifacts/. Without Chromium (or Playwright) the tests sk
 """
 
 import hashlib
-import json
-import os
-import secrets
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from labtools import Lab
 from vae_course.paths import COURSE_ROOT
 from vae_course.slides import build_deck, expected_slides, speaker_note_count
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = "notebooks/08_latent_explorer.ipynb"
-LAB_START_TIMEOUT = 90  # seconds until the server answers
 RUN_ALL_TIMEOUT = 300  # seconds for every cell to finish (models train on a cold cache)
 
 
@@ -41,12 +34,6 @@ def browser(chromium_path, chromium_args):
         browser = p.chromium.launch(executable_path=chromium_path, args=chromium_args)
         yield browser
         browser.close()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def record_and_block(context, allowed):
@@ -136,53 +123,24 @@ def test_deck_runs_offline_with_all_slides_and_notes(browser, tmp_path, artifact
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """JupyterLab on a free localhost port, started the way `vae-course lab` starts it."""
-    home = tmp_path_factory.mktemp("lab")
-    port, token = free_port(), secrets.token_hex(16)
-    script = Path(sys.executable).with_name("vae-course")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "vae_course.cli"]
-    command += ["lab", f"--port={port}", "--notebook", NOTEBOOK, "--no-browser",
-                "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI often run as root
-        command.append("--allow-root")
-    # Fresh user settings: never autosave (the run must not write outputs into the course's
-    # notebooks), start the notebook's kernel without asking, and fetch no news.
-    for plugin, values in (("docmanager-extension/plugin", {"autosave": False}),
-                           ("notebook-extension/tracker", {"autoStartDefaultKernel": True}),
-                           ("apputils-extension/notification", {"fetchNews": "false"})):
-        path = home / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"))
-    log = open(home / "server.log", "w")
-    server = subprocess.Popen(command, cwd=COURSE_ROOT, env=env, stdout=log,
-                              stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + LAB_START_TIMEOUT
+    """`vae-course lab` on a free localhost port, with a workspace of its own (never the
+    learner's work/). Yields (base URL, token, server log, workspace)."""
+    # Fresh user settings: never autosave (the run must not write outputs into the notebook),
+    # start the notebook's kernel without asking.
+    lab = Lab(tmp_path_factory.mktemp("lab"), extra=["--notebook", NOTEBOOK],
+              settings={"docmanager-extension/plugin": {"autosave": False},
+                        "notebook-extension/tracker": {"autoStartDefaultKernel": True}})
     try:
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"JupyterLab exited ({server.returncode}):\n"
-                            f"{(home / 'server.log').read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not answer within {LAB_START_TIMEOUT} s:\n"
-                                f"{(home / 'server.log').read_text()[-3000:]}")
-                time.sleep(0.5)
-        yield base, token, home / "server.log"
-    finally:
-        server.send_signal(signal.SIGTERM)  # the server shuts its kernels down on SIGTERM
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
+            lab.start()
+        except RuntimeError as err:
+            pytest.fail(str(err))
+        yield lab.base, lab.token, lab.log, lab.work
+        lab.stop(signal.SIGTERM)  # the server shuts its kernels down on SIGTERM
+        left = lab.commands(lab.alive())
+        assert left == [], f"the lab left processes running: {left}"
+    finally:
+        lab.kill_leftovers()
 
 
 IMAGE_BYTES = """async (img) => {
@@ -197,8 +155,9 @@ CELLS_DONE = """() => {
 
 
 def test_lab_runs_notebook_08_and_a_slider_redraws_the_image(browser, lab, artifacts_dir):
-    base, token, server_log = lab
-    sources = [COURSE_ROOT / NOTEBOOK, (COURSE_ROOT / NOTEBOOK).with_suffix(".py")]
+    base, token, server_log, work = lab
+    sources = [COURSE_ROOT / NOTEBOOK, (COURSE_ROOT / NOTEBOOK).with_suffix(".py"),
+               work / NOTEBOOK]
     before = [p.read_bytes() for p in sources]
     start = time.perf_counter()
     context = browser.new_context(viewport={"width": 1400, "height": 1000})

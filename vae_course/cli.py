@@ -1,10 +1,13 @@
 """The ``vae-course`` command.
 
-    vae-course lab            open the course in JupyterLab
+    vae-course lab            open your workspace (copies of the notebooks) in JupyterLab
+    vae-course workspace      show the workspace; --refresh NAME fetches a fresh copy
     vae-course build          regenerate notebooks and exercises from their sources
     vae-course build --check  fail if any generated file is out of date
     vae-course data           download full MNIST (needs the network; optional)
     vae-course check PATH     run an exercise notebook headlessly and report each check
+    vae-course progress       run every exercise in your workspace: one table of all tasks
+                              (also `vae-course check` with no notebook)
     vae-course slides         build offline reveal.js slide decks into build/slides/
     vae-course prepare        train and cache every model the lectures use (before class)
     vae-course bench          measure speed and quality (see README, "Results")
@@ -13,33 +16,58 @@
 """
 
 import argparse
-import os
-import subprocess
 import sys
 
-from .paths import COURSE_ROOT, is_checkout
+from .paths import is_checkout
 
 
 def cmd_lab(args, extra):
+    """Bring the learner's workspace up to date, then become JupyterLab on it."""
+    from . import lab
+    from .workspace import WorkspaceError, sync
+
     if not is_checkout():
         print("vae-course lab needs the course checkout (git clone ..., then `make lab`).",
               file=sys.stderr)
         return 2
-    start = args.notebook or "notebooks/00_overview.ipynb"
-    if not (COURSE_ROOT / start).exists():
-        start = "notebooks"
-    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={COURSE_ROOT}",
-               *extra]
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
-        command.append("--allow-root")  # JupyterLab refuses root otherwise (containers, CI)
-    if not any(a.startswith("--port") for a in extra):
-        command.append(f"--port={args.port}")
-    print(f"Starting JupyterLab on the course (opening {start}); stop it with Ctrl-C.")
-    command.append(str(COURSE_ROOT / start) if start != "notebooks" else "")
     try:
-        return subprocess.call([c for c in command if c])
-    except KeyboardInterrupt:
-        return 0
+        report = sync()
+    except (WorkspaceError, OSError) as err:
+        print(f"error: cannot prepare the workspace: {err}", file=sys.stderr)
+        return 2
+    start = (args.notebook or lab.START).replace("\\", "/").lstrip("/")
+    if not (report.work / start).is_file():
+        print(f"error: {start} is not in your workspace {report.work}", file=sys.stderr)
+        return 2
+    for line in report.lines():
+        print(line)
+    print(f"Your workspace is {report.work}: your own copies of the course's notebooks; "
+          f"saving writes only there.\nStarting JupyterLab on {start}; stop it with Ctrl-C.",
+          flush=True)
+    return lab.run(lab.lab_arguments(report.work, start, args.port, extra), report.work)
+
+
+def cmd_workspace(args, extra):
+    """Show the workspace (creating or completing it), or refresh one notebook in it."""
+    from .workspace import WorkspaceError, refresh, sync
+
+    try:
+        if args.refresh:
+            name, backup = refresh(args.refresh)
+            kept = f"; yours is kept as {backup}" if backup else ""
+            print(f"{name}: fresh copy from the course{kept}.")
+            return 0
+        report = sync()
+    except (WorkspaceError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"Workspace: {report.work}")
+    for line in report.lines():
+        print(line)
+    if not report.changed:
+        print(f"All {report.kept + len(report.copied)} notebooks are there; none has a newer "
+              "version in the course.")
+    return 0
 
 
 def cmd_build(args, extra):
@@ -120,8 +148,36 @@ def cmd_prepare(args, extra):
     return 1 if failed else 0
 
 
+CHECK_OPTIONS_WITH_VALUES = ("--timeout", "--max-output", "--kernel")
+
+
+def route_check(rest):
+    """Arguments of ``vae-course check`` -> (module to run, its arguments). Without a notebook
+    it is ``progress`` (every exercise in the workspace); a notebook that is not a path but names
+    an exercise in the workspace (``03_elbo``, ``exercises/03_elbo.ipynb``) is that copy."""
+    from pathlib import Path
+
+    positional = [i for i, a in enumerate(rest) if not a.startswith("-") and
+                  not (i and rest[i - 1] in CHECK_OPTIONS_WITH_VALUES)]
+    if not positional:
+        return ("checks.notebook_runner" if {"-h", "--help"} & set(rest) else "progress"), rest
+    i = positional[0]
+    if not Path(rest[i]).exists():
+        from .workspace import workspace_dir
+
+        work = workspace_dir()
+        name = rest[i] if rest[i].endswith((".ipynb", ".py")) else rest[i] + ".ipynb"
+        for candidate in (work / name, work / "exercises" / name):
+            if candidate.is_file():
+                return "checks.notebook_runner", rest[:i] + [str(candidate)] + rest[i + 1:]
+    return "checks.notebook_runner", rest
+
+
 # Commands whose arguments their own module parses: name -> (module in vae_course, help).
-DELEGATED = {"check": ("checks.notebook_runner", "run an exercise notebook's checks"),
+DELEGATED = {"check": ("checks.notebook_runner", "run an exercise notebook's checks (no "
+                                                 "notebook: every exercise, as progress)"),
+             "progress": ("progress", "run every exercise in your workspace: one table of "
+                                      "tasks"),
              "slides": ("slides", "build offline slide decks"),
              "bench": ("bench", "measure speed and quality")}
 # Teaching a class: JupyterHub and grading.
@@ -144,10 +200,19 @@ def main(argv=None):
                                      epilog=__doc__.split("\n\n", 1)[1])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("lab", help="open the course in JupyterLab (extra args go to JupyterLab)")
+    p = sub.add_parser("lab", help="open your workspace in JupyterLab (extra args go to "
+                                   "JupyterLab)")
     p.add_argument("--port", type=int, default=8888)
-    p.add_argument("--notebook", help="notebook to open, relative to the course folder")
+    p.add_argument("--notebook", help="notebook to open, relative to the workspace "
+                                      "(default notebooks/00_overview.ipynb)")
     p.set_defaults(func=cmd_lab)
+
+    p = sub.add_parser("workspace", help="show your workspace; --refresh NAME fetches a fresh "
+                                         "copy of one notebook")
+    p.add_argument("--refresh", metavar="NAME",
+                   help="e.g. exercises/03_elbo: replace your copy by the course's, keeping "
+                        "yours in backups/")
+    p.set_defaults(func=cmd_workspace)
 
     p = sub.add_parser("build", help="regenerate .ipynb files and exercises from .py sources")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 on any drift")
@@ -168,6 +233,9 @@ def main(argv=None):
         p.set_defaults(func=_delegate(module))
 
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "check":
+        module, rest = route_check(argv[1:])
+        return _delegate(module)(argparse.Namespace(rest=rest), [])
     if argv and argv[0] in DELEGATED:  # hand their arguments over untouched and in order
         return _delegate(DELEGATED[argv[0]][0])(argparse.Namespace(rest=argv[1:]), [])
     args, extra = parser.parse_known_args(argv)
