@@ -2,6 +2,7 @@
 #   make lab    set everything up (first time only) and open your workspace (work/: your own
 #               copies of the notebooks) in JupyterLab; Ctrl-C stops it and its kernels
 #   make test   set everything up (first time only) and run the whole test suite
+#   make hub    a trial class on JupyterHub on this machine (USERS=4 learners)
 # Both create the virtual environment .venv and install the course into it when needed.
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed-stamp
 # pytest-xdist workers; each notebook runs in its own kernel on one worker
 WORKERS ?= 2
 
-.PHONY: lab test build check-build slides bench clean-venv
+.PHONY: lab test build check-build slides bench hub clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +38,12 @@ slides: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/vae-course bench --json build/bench.json
+
+# A trial class on this machine: JupyterHub with USERS learners (Ctrl-C stops everything)
+USERS ?= 4
+hub: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[hub]"
+	$(BIN)/vae-course hub --users $(USERS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -50,6 +50,7 @@ def save_checkpoint(model, path, extra=None):
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; every learner of a class must read it
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

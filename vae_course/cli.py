@@ -11,6 +11,8 @@
     vae-course slides         build offline reveal.js slide decks into build/slides/
     vae-course prepare        train and cache every model the lectures use (before class)
     vae-course bench          measure speed and quality (see README, "Results")
+    vae-course hub            a trial class on this machine with JupyterHub
+    vae-course grade DIR      grade a class's exercise notebooks into a CSV and a class report
 """
 
 import argparse
@@ -232,6 +234,9 @@ DELEGATED = {"check": ("checks.notebook_runner", "run an exercise notebook's che
                                       "tasks"),
              "slides": ("slides", "build offline slide decks"),
              "bench": ("bench", "measure speed and quality")}
+# Teaching a class: JupyterHub and grading.
+DELEGATED.update({"hub": ("hub", "a trial class on this machine with JupyterHub"),
+                  "grade": ("grade", "grade a class's exercise notebooks")})
 
 
 def _delegate(module_name):

@@ -43,7 +43,7 @@ def run(quick=False, only=None, device=None, notebook_cache="fresh", notebook_pa
     section (the command line uses it to save partial results)."""
     from ..data import load_mnist
 
-    only = list(only or SECTIONS)
+    only = list(only or [s.NAME for s in REGISTRY if not getattr(s, "OPT_IN", False)])
     unknown = set(only) - set(SECTIONS)
     if unknown:
         raise ValueError(f"only: unknown sections {sorted(unknown)}; choose from {SECTIONS}")
