@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 from vae_course.checks import check_elbo_loss, check_kl_divergence
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
+from vae_course.exercise import needs
 from vae_course.models import VAE
 
 SEED = seed_everything(0)
@@ -57,8 +58,16 @@ SEED = seed_everything(0)
 def kl_divergence(mu, logvar):
     """KL(q(z|x) || N(0, I)): summed over latent dims, averaged over the batch (0-dim)."""
     # YOUR CODE HERE
-    raise NotImplementedError('one term per latent dimension, -0.5 * (1 + logvar - mu**2 - exp(logvar)); then sum, then mean')
+    raise NotImplementedError('one closed-form term per latent dimension (the bracket of the formula above, times minus one half); add them up within each image, then average over the batch (stuck? a second hint is folded under this cell)')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for `kl_divergence`</b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# the terms are `-0.5 * (1 + logvar - mu**2 - logvar.exp())`, of shape (batch, D);
+# `.sum(dim=1).mean()` adds up each image's dimensions and averages over the batch.
+#
+# </details>
 
 # %%
 check_kl_divergence(kl_divergence)
@@ -82,8 +91,17 @@ check_kl_divergence(kl_divergence)
 def elbo_loss(logits, x, mu, logvar, beta=1.0):
     """The β-weighted negative ELBO of a batch: (loss, recon, kl), each in nats per image."""
     # YOUR CODE HERE
-    raise NotImplementedError('recon = binary_cross_entropy_with_logits(..., reduction="none"), summed per image, then averaged')
+    raise NotImplementedError('the cross-entropy of every pixel (no reduction yet), added up within each image, then averaged over the batch (stuck? a second hint is folded under this cell)')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for `elbo_loss`</b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# `F.binary_cross_entropy_with_logits(logits, x, reduction="none")` gives one value
+# per pixel; `.flatten(start_dim=1).sum(dim=1).mean()` makes `recon`;
+# return `(recon + beta * kl, recon, kl)` with `kl = kl_divergence(mu, logvar)`.
+#
+# </details>
 
 # %%
 check_elbo_loss(elbo_loss)
@@ -100,33 +118,34 @@ check_elbo_loss(elbo_loss)
 # %%
 import matplotlib.pyplot as plt
 
-seed_everything(0)
-device = get_device()
-x_train = load_mnist().x_train.to(device)
-model = VAE(latent_dim=8, hidden=256).to(device)
-optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-recons, kls = [], []
-for step in tqdm(range(300), desc="training"):
-    xb = x_train[torch.randint(len(x_train), (128,), device=device)]
-    logits, mu, logvar = model(xb)
-    loss, recon, kl = elbo_loss(logits, xb, mu, logvar)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    recons.append(recon.item())
-    kls.append(kl.item())
+if needs(elbo_loss):
+    seed_everything(0)
+    device = get_device()
+    x_train = load_mnist().x_train.to(device)
+    model = VAE(latent_dim=8, hidden=256).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    recons, kls = [], []
+    for step in tqdm(range(300), desc="training"):
+        xb = x_train[torch.randint(len(x_train), (128,), device=device)]
+        logits, mu, logvar = model(xb)
+        loss, recon, kl = elbo_loss(logits, xb, mu, logvar)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        recons.append(recon.item())
+        kls.append(kl.item())
 
-first, last = sum(recons[:20]) / 20, sum(recons[-20:]) / 20
-kl_last = sum(kls[-20:]) / 20
-print(f"reconstruction: {first:.1f} nats/image over the first 20 steps, "
-      f"{last:.1f} over the last 20")
-print(f"KL: {kls[0]:.2f} nats/image at the first step, {kl_last:.1f} over the last 20")
-assert last < 0.6 * first
-assert kls[0] < 1.0 and kl_last > 5 * max(kls[0], 0.2)
-fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-axes[0].plot(recons)
-axes[0].set(xlabel="step", ylabel="recon (nats per image)")
-axes[1].plot(kls, color="C2")
-axes[1].set(xlabel="step", ylabel="KL (nats per image)")
-fig.tight_layout()
-plt.show()
+    first, last = sum(recons[:20]) / 20, sum(recons[-20:]) / 20
+    kl_last = sum(kls[-20:]) / 20
+    print(f"reconstruction: {first:.1f} nats/image over the first 20 steps, "
+          f"{last:.1f} over the last 20")
+    print(f"KL: {kls[0]:.2f} nats/image at the first step, {kl_last:.1f} over the last 20")
+    assert last < 0.6 * first
+    assert kls[0] < 1.0 and kl_last > 5 * max(kls[0], 0.2)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    axes[0].plot(recons)
+    axes[0].set(xlabel="step", ylabel="recon (nats per image)")
+    axes[1].plot(kls, color="C2")
+    axes[1].set(xlabel="step", ylabel="KL (nats per image)")
+    fig.tight_layout()
+    plt.show()

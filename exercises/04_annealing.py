@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from vae_course.checks import check_active_units, check_linear_warmup, check_train_step
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
+from vae_course.exercise import needs
 from vae_course.losses import elbo_loss
 from vae_course.metrics import encode_all
 from vae_course.models import VAE
@@ -55,8 +56,15 @@ SEED = seed_everything(0)
 def linear_warmup(step, warmup_steps, beta_max=1.0):
     """β at a training step: 0 at step 0, beta_max from step warmup_steps on."""
     # YOUR CODE HERE
-    raise NotImplementedError('the fraction step / warmup_steps, capped at 1, times beta_max')
+    raise NotImplementedError('the share of the warm-up done so far, never more than all of it, scaled to beta_max (stuck? a second hint is folded under this cell)')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for `linear_warmup`</b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# `return beta_max * min(1.0, step / warmup_steps)`
+#
+# </details>
 
 # %%
 check_linear_warmup(linear_warmup)
@@ -80,8 +88,17 @@ check_linear_warmup(linear_warmup)
 def train_step(model, optimizer, x, step, warmup_steps):
     """One step on batch x with β = linear_warmup(step, warmup_steps). Returns (loss, beta)."""
     # YOUR CODE HERE
-    raise NotImplementedError('zero_grad, forward, loss with beta, backward, step; return loss.item() and beta')
+    raise NotImplementedError("the four moves of every PyTorch step, in order: clear the old gradients, compute the loss with this step's beta, back-propagate, update; report the loss as a plain number (stuck? a second hint is folded under this cell)")
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for `train_step`</b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# `beta = linear_warmup(step, warmup_steps)`; `optimizer.zero_grad()`;
+# `logits, mu, logvar = model(x)`; `loss, recon, kl = elbo_loss(logits, x, mu, logvar, beta)`;
+# `loss.backward()`; `optimizer.step()`; `return loss.item(), beta`.
+#
+# </details>
 
 # %%
 check_train_step(train_step)
@@ -103,8 +120,15 @@ check_train_step(train_step)
 def active_units(mu, logvar, threshold=0.01):
     """How many latent dimensions have Var over the data of their posterior mean > threshold."""
     # YOUR CODE HERE
-    raise NotImplementedError('one variance per latent dimension, computed over the images (which dim is that?)')
+    raise NotImplementedError('one variance per latent dimension, computed over the images (which dim is that?), then count those above the threshold (stuck? a second hint is folded under this cell)')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for `active_units`</b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# `activity = mu.var(dim=0)`; `return int((activity > threshold).sum())`
+#
+# </details>
 
 # %%
 check_active_units(active_units)
@@ -120,28 +144,29 @@ check_active_units(active_units)
 # %%
 import matplotlib.pyplot as plt
 
-seed_everything(0)
-device = get_device()
-data = load_mnist()
-x_train = data.x_train.to(device)
-model = VAE(latent_dim=16, hidden=256).to(device)
-optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-losses, betas = [], []
-for step in tqdm(range(400), desc="training"):
-    xb = x_train[torch.randint(len(x_train), (128,), device=device)]
-    loss, beta = train_step(model, optimizer, xb, step, warmup_steps=200)
-    losses.append(loss)
-    betas.append(beta)
+if needs(train_step, active_units):
+    seed_everything(0)
+    device = get_device()
+    data = load_mnist()
+    x_train = data.x_train.to(device)
+    model = VAE(latent_dim=16, hidden=256).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses, betas = [], []
+    for step in tqdm(range(400), desc="training"):
+        xb = x_train[torch.randint(len(x_train), (128,), device=device)]
+        loss, beta = train_step(model, optimizer, xb, step, warmup_steps=200)
+        losses.append(loss)
+        betas.append(beta)
 
-mu, logvar = encode_all(model, data.x_test)
-n_active = active_units(mu, logvar)
-print(f"active units after 400 steps: {n_active} of {mu.shape[1]}")
-assert betas[0] == 0 and betas[200] == 1 and betas[-1] == 1
-assert 1 <= n_active <= mu.shape[1]
-fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-axes[0].plot(losses)
-axes[0].set(xlabel="step", ylabel="loss (nats per image)")
-axes[1].plot(betas, color="C3")
-axes[1].set(xlabel="step", ylabel="β")
-fig.tight_layout()
-plt.show()
+    mu, logvar = encode_all(model, data.x_test)
+    n_active = active_units(mu, logvar)
+    print(f"active units after 400 steps: {n_active} of {mu.shape[1]}")
+    assert betas[0] == 0 and betas[200] == 1 and betas[-1] == 1
+    assert 1 <= n_active <= mu.shape[1]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    axes[0].plot(losses)
+    axes[0].set(xlabel="step", ylabel="loss (nats per image)")
+    axes[1].plot(betas, color="C3")
+    axes[1].set(xlabel="step", ylabel="β")
+    fig.tight_layout()
+    plt.show()

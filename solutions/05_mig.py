@@ -29,6 +29,7 @@ import torch
 
 from vae_course.checks import check_mig
 from vae_course.device import seed_everything
+from vae_course.exercise import needs
 from vae_course.metrics import mig, mutual_information_matrix
 from vae_course.sprites import make_sprites
 
@@ -53,7 +54,9 @@ SEED = seed_everything(0)
 def mig_from_mi(mi, entropy):
     """Mean over factors of (largest - second largest MI over latents) / H(factor)."""
     ### BEGIN SOLUTION
-    ### HINT: sort each factor's column of mi in descending order (dim=0), subtract the first two rows
+    ### HINT: for each factor, rank the latents by their mutual information with it; the gap between the best two, relative to the factor's entropy, averaged over factors
+    ### HINT2: `top = mi.sort(dim=0, descending=True).values`;
+    ### HINT2: `return ((top[0] - top[1]) / entropy).mean()`
     top = mi.sort(dim=0, descending=True).values
     return ((top[0] - top[1]) / entropy).mean()
     ### END SOLUTION
@@ -71,21 +74,22 @@ check_mig(mig_from_mi)
 # pure noise. It also prints the course's `mig` from `vae_course.metrics`, which should agree.
 
 # %%
-sprites = make_sprites()
-factors = sprites.factors.numpy()
-rng = np.random.default_rng(0)
-scaled = (factors - factors.mean(0)) / factors.std(0)
-codes = {
-    "factors + noise": scaled + 0.05 * rng.standard_normal(scaled.shape),
-    "rotated factors": scaled @ np.linalg.qr(rng.standard_normal((5, 5)))[0],
-    "pure noise": rng.standard_normal(scaled.shape),
-}
-entropy = torch.tensor([np.log(n) for n in sprites.factor_sizes])  # each factor is uniform
-scores = {}
-for name, code in codes.items():
-    mi = torch.tensor(mutual_information_matrix(code, factors))
-    scores[name] = float(mig_from_mi(mi, entropy))
-    print(f"{name:16s} your MIG {scores[name]:.3f}   vae_course.metrics.mig "
-          f"{mig(code, factors):.3f}")
-assert scores["factors + noise"] > 0.8 > scores["rotated factors"]
-assert scores["pure noise"] < 0.05
+if needs(mig_from_mi):
+    sprites = make_sprites()
+    factors = sprites.factors.numpy()
+    rng = np.random.default_rng(0)
+    scaled = (factors - factors.mean(0)) / factors.std(0)
+    codes = {
+        "factors + noise": scaled + 0.05 * rng.standard_normal(scaled.shape),
+        "rotated factors": scaled @ np.linalg.qr(rng.standard_normal((5, 5)))[0],
+        "pure noise": rng.standard_normal(scaled.shape),
+    }
+    entropy = torch.tensor([np.log(n) for n in sprites.factor_sizes])  # each factor is uniform
+    scores = {}
+    for name, code in codes.items():
+        mi = torch.tensor(mutual_information_matrix(code, factors))
+        scores[name] = float(mig_from_mi(mi, entropy))
+        print(f"{name:16s} your MIG {scores[name]:.3f}   vae_course.metrics.mig "
+              f"{mig(code, factors):.3f}")
+    assert scores["factors + noise"] > 0.8 > scores["rotated factors"]
+    assert scores["pure noise"] < 0.05

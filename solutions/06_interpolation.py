@@ -28,6 +28,7 @@ import torch
 from vae_course.checks import check_interpolate
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
+from vae_course.exercise import needs
 from vae_course.models import VAE
 from vae_course.plots import show_images
 from vae_course.train import fit
@@ -49,7 +50,9 @@ SEED = seed_everything(0)
 def interpolate(z_start, z_end, n_steps):
     """n_steps evenly spaced codes on the line from z_start to z_end, endpoints included."""
     ### BEGIN SOLUTION
-    ### HINT: t = torch.linspace(0, 1, n_steps) as a column, then (1 - t) * z_start + t * z_end
+    ### HINT: n_steps evenly spaced weights from 0 to 1, one per row, each mixing the two end codes
+    ### HINT2: `t = torch.linspace(0, 1, n_steps).unsqueeze(1)` (a column);
+    ### HINT2: `return (1 - t) * z_start + t * z_end`
     t = torch.linspace(0, 1, n_steps, dtype=z_start.dtype, device=z_start.device).unsqueeze(1)
     return (1 - t) * z_start + t * z_end
     ### END SOLUTION
@@ -61,14 +64,15 @@ check_interpolate(interpolate)
 # %% [markdown]
 # ## Use it: from one digit to another
 #
-# First a small VAE, trained for 600 steps (a few seconds); this cell does not need your code.
+# First a small VAE, trained for 600 steps (a few seconds), once your `interpolate` is written.
 
 # %%
-seed_everything(0)
-device = get_device()
-data = load_mnist()
-model = VAE(latent_dim=8, hidden=256)
-history = fit(model, data.x_train, steps=600, device=device, desc="small VAE")
+if needs(interpolate):
+    seed_everything(0)
+    device = get_device()
+    data = load_mnist()
+    model = VAE(latent_dim=8, hidden=256)
+    history = fit(model, data.x_train, steps=600, device=device, desc="small VAE")
 
 # %% [markdown]
 # Now encode a test "1" and a test "7" by their posterior means, interpolate between the two
@@ -76,12 +80,13 @@ history = fit(model, data.x_train, steps=600, device=device, desc="small VAE")
 # model's reconstructions of the two digits.
 
 # %%
-one = data.x_test[data.y_test == 1][:1].to(device)
-seven = data.x_test[data.y_test == 7][:1].to(device)
-with torch.no_grad():
-    z_one, z_seven = model.encode(one)[0][0], model.encode(seven)[0][0]
-    path = interpolate(z_one, z_seven, 10)
-    images = torch.sigmoid(model.decode(path)).cpu()
-assert torch.allclose(path[0], z_one) and torch.allclose(path[-1], z_seven)
-show_images(torch.cat([one.cpu(), images, seven.cpu()]), nrow=12,
-            title="input 1 | ten decoded codes from 1 to 7 | input 7");
+if needs(interpolate):
+    one = data.x_test[data.y_test == 1][:1].to(device)
+    seven = data.x_test[data.y_test == 7][:1].to(device)
+    with torch.no_grad():
+        z_one, z_seven = model.encode(one)[0][0], model.encode(seven)[0][0]
+        path = interpolate(z_one, z_seven, 10)
+        images = torch.sigmoid(model.decode(path)).cpu()
+    assert torch.allclose(path[0], z_one) and torch.allclose(path[-1], z_seven)
+    show_images(torch.cat([one.cpu(), images, seven.cpu()]), nrow=12,
+                title="input 1 | ten decoded codes from 1 to 7 | input 7");
