@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from .paths import models_dir
-from .validate import check_callable, describe, fail
+from .argcheck import check_callable, describe, fail
 
 NO_CACHE_ENV = "VAE_COURSE_NO_CACHE"
 
