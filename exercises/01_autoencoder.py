@@ -71,19 +71,19 @@ class Autoencoder(nn.Module):
     def __init__(self, latent_dim=2, hidden=400):
         super().__init__()
         # YOUR CODE HERE
-        raise NotImplementedError('two small stacks of layers, each built with nn.Sequential: 784 to hidden to latent_dim for the encoder, the mirror image for the decoder (stuck? a second hint is folded under this cell)')
+        raise NotImplementedError('two small stacks of layers, each built with nn.Sequential: 784 to hidden to latent_dim for the encoder, the mirror image for the decoder — stuck? A second hint is folded under this cell')
 
     def encode(self, x):
         # YOUR CODE HERE
-        raise NotImplementedError('run the encoder on the images (stuck? a second hint is folded under this cell)')
+        raise NotImplementedError('run the encoder on the images — stuck? A second hint is folded under this cell')
 
     def decode(self, z):
         # YOUR CODE HERE
-        raise NotImplementedError("run the decoder, then give its 784 numbers per image the image's shape back (stuck? a second hint is folded under this cell)")
+        raise NotImplementedError("run the decoder, then give its 784 numbers per image the image's shape back — stuck? A second hint is folded under this cell")
 
     def forward(self, x):
         # YOUR CODE HERE
-        raise NotImplementedError('encode, then decode what came out (stuck? a second hint is folded under this cell)')
+        raise NotImplementedError('encode, then decode what came out — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]

@@ -59,7 +59,7 @@ SEED = seed_everything(0)
 def reparameterize(mu, logvar):
     """One sample z ~ N(mu, exp(logvar)) per row, differentiable in mu and logvar."""
     # YOUR CODE HERE
-    raise NotImplementedError('turn the log-variance into a standard deviation, draw standard normal noise shaped like mu, then shift and scale it (stuck? a second hint is folded under this cell)')
+    raise NotImplementedError('turn the log-variance into a standard deviation, draw standard normal noise shaped like mu, then shift and scale it — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]

@@ -66,7 +66,7 @@ SEED = seed_everything(0)
 def kl_divergence(mu, logvar):
     """KL(q(z|x) || N(0, I)) of each image, summed over the latent dims: shape (batch,)."""
     # YOUR CODE HERE
-    raise NotImplementedError('one closed-form term per latent dimension (the bracket of the formula above, times minus one half); add them up within each image (stuck? a second hint is folded under this cell)')
+    raise NotImplementedError('one closed-form term per latent dimension (the bracket of the formula above, times minus one half); add them up within each image — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]
@@ -99,7 +99,7 @@ check_kl_divergence(kl_divergence)
 def elbo_loss(logits, x, mu, logvar, beta=1.0):
     """The β-weighted negative ELBO of a batch: (loss, recon, kl), each in nats per image."""
     # YOUR CODE HERE
-    raise NotImplementedError('the cross-entropy of every pixel (no reduction yet), added up within each image, then averaged over the batch; the same batch average for your KL (stuck? a second hint is folded under this cell)')
+    raise NotImplementedError('the cross-entropy of every pixel (no reduction yet), added up within each image, then averaged over the batch; the same batch average for your KL — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]
@@ -139,23 +139,23 @@ class VAE(nn.Module):
     def __init__(self, latent_dim=20, hidden=400):
         super().__init__()
         # YOUR CODE HERE
-        raise NotImplementedError("like the autoencoder of exercise 1, but the encoder's last layer gives two numbers per latent dimension (stuck? a second hint is folded under this cell)")
+        raise NotImplementedError("like the autoencoder of exercise 1, but the encoder's last layer gives two numbers per latent dimension — stuck? A second hint is folded under this cell")
 
     def encode(self, x):
         # YOUR CODE HERE
-        raise NotImplementedError("split the encoder's output into its two halves along the feature dimension (stuck? a second hint is folded under this cell)")
+        raise NotImplementedError("split the encoder's output into its two halves along the feature dimension — stuck? A second hint is folded under this cell")
 
     def reparameterize(self, mu, logvar):
         # YOUR CODE HERE
-        raise NotImplementedError('exercise 2: standard normal noise, scaled by the standard deviation and shifted by the mean (stuck? a second hint is folded under this cell)')
+        raise NotImplementedError('exercise 2: standard normal noise, scaled by the standard deviation and shifted by the mean — stuck? A second hint is folded under this cell')
 
     def decode(self, z):
         # YOUR CODE HERE
-        raise NotImplementedError("run the decoder and give its output the image's shape (stuck? a second hint is folded under this cell)")
+        raise NotImplementedError("run the decoder and give its output the image's shape — stuck? A second hint is folded under this cell")
 
     def forward(self, x):
         # YOUR CODE HERE
-        raise NotImplementedError('encode, draw a sample of the code, decode the sample; return the logits with the two encoder outputs (stuck? a second hint is folded under this cell)')
+        raise NotImplementedError('encode, draw a sample of the code, decode the sample; return the logits with the two encoder outputs — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]
@@ -257,7 +257,7 @@ if needs(VAE, elbo_loss):
 def iwae_from_log_weights(log_w):
     """L_k = log of the mean over the k samples (dim 0) of exp(log_w): shape (batch,)."""
     # YOUR CODE HERE
-    raise NotImplementedError('the log of a mean of exponentials, computed without ever leaving log space (PyTorch has a stable function for the log of a sum of exponentials); mind which axis holds the k samples (stuck? a second hint is folded under this cell)')
+    raise NotImplementedError('the log of a mean of exponentials, computed without ever leaving log space (PyTorch has a stable function for the log of a sum of exponentials); mind which axis holds the k samples — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]

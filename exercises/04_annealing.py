@@ -56,7 +56,7 @@ SEED = seed_everything(0)
 def linear_warmup(step, warmup_steps, beta_max=1.0):
     """β at a training step: 0 at step 0, beta_max from step warmup_steps on."""
     # YOUR CODE HERE
-    raise NotImplementedError('the share of the warm-up done so far, never more than all of it, scaled to beta_max (stuck? a second hint is folded under this cell)')
+    raise NotImplementedError('the share of the warm-up done so far, never more than all of it, scaled to beta_max — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]
@@ -88,7 +88,7 @@ check_linear_warmup(linear_warmup)
 def train_step(model, optimizer, x, step, warmup_steps):
     """One step on batch x with β = linear_warmup(step, warmup_steps). Returns (loss, beta)."""
     # YOUR CODE HERE
-    raise NotImplementedError("the four moves of every PyTorch step, in order: clear the old gradients, compute the loss with this step's beta, back-propagate, update; report the loss as a plain number (stuck? a second hint is folded under this cell)")
+    raise NotImplementedError("the four moves of every PyTorch step, in order: clear the old gradients, compute the loss with this step's beta, back-propagate, update; report the loss as a plain number — stuck? A second hint is folded under this cell")
 
 
 # %% [markdown]
@@ -120,7 +120,7 @@ check_train_step(train_step)
 def active_units(mu, logvar, threshold=0.01):
     """How many latent dimensions have Var over the data of their posterior mean > threshold."""
     # YOUR CODE HERE
-    raise NotImplementedError('one variance per latent dimension, computed over the images (which dim is that?), then count those above the threshold (stuck? a second hint is folded under this cell)')
+    raise NotImplementedError('one variance per latent dimension, computed over the images (which dim is that?), then count those above the threshold — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]

@@ -59,7 +59,7 @@ SEED = seed_everything(0)
 def mig_from_mi(mi, entropy):
     """Mean over factors of (largest - second largest MI over latents) / H(factor)."""
     # YOUR CODE HERE
-    raise NotImplementedError("for each factor, rank the latents by their mutual information with it; the gap between the best two, relative to the factor's entropy, averaged over factors (stuck? a second hint is folded under this cell)")
+    raise NotImplementedError("for each factor, rank the latents by their mutual information with it; the gap between the best two, relative to the factor's entropy, averaged over factors — stuck? A second hint is folded under this cell")
 
 
 # %% [markdown]

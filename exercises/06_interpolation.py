@@ -55,7 +55,7 @@ SEED = seed_everything(0)
 def interpolate(z_start, z_end, n_steps):
     """n_steps evenly spaced codes on the line from z_start to z_end, endpoints included."""
     # YOUR CODE HERE
-    raise NotImplementedError('n_steps evenly spaced weights from 0 to 1, one per row, each mixing the two end codes (stuck? a second hint is folded under this cell)')
+    raise NotImplementedError('n_steps evenly spaced weights from 0 to 1, one per row, each mixing the two end codes — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]

@@ -384,6 +384,11 @@ def test_rendering_marker_and_html():
     assert "#c62828" in bad._repr_html_()  # red
     # the message is shown, and it is escaped
     assert "&lt;" in checks.CheckResult("x", FAIL, "a < b")._repr_html_()
+    # the box leads with a sentence, not with the internal code; the code is a small tag
+    headline = re.search(r"<b[^>]*>(.*?)</b>", bad._repr_html_()).group(1)
+    assert headline == "✘ linear_warmup: not right yet — a known mistake."
+    assert "warmup.off_by_one_late" in bad._repr_html_().split("</b>")[1].split("font-size")[-1]
+    assert "not written yet" in todo._repr_html_() and "passes" in ok._repr_html_()
 
 
 def test_reference_code_is_not_shown():

@@ -35,7 +35,7 @@ from .paths import COURSE_ROOT
 BEGIN, END, HINT, HINT2 = ("### BEGIN SOLUTION", "### END SOLUTION", "### HINT:",
                            "### HINT2:")
 DEFAULT_HINT = "replace this line with your implementation"
-SECOND_HINT_POINTER = " (stuck? a second hint is folded under this cell)"
+SECOND_HINT_POINTER = " — stuck? A second hint is folded under this cell"
 # What a first hint may not contain: it names the idea, the code line is the learner's to write.
 CODE_LIKE = re.compile(r"\w\(|=|\*\*|\btorch\b|\bF\.")
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
