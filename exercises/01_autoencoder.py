@@ -32,6 +32,8 @@
 # says what went wrong. Change your code and run both cells again.
 
 # %%
+import math
+
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
@@ -71,42 +73,49 @@ class Autoencoder(nn.Module):
     def __init__(self, latent_dim=2, hidden=400):
         super().__init__()
         # YOUR CODE HERE
-        raise NotImplementedError('two small stacks of layers, each built with nn.Sequential: 784 to hidden to latent_dim for the encoder, the mirror image for the decoder — stuck? A second hint is folded under this cell')
+        raise NotImplementedError(
+            'two small stacks of layers, each built with nn.Sequential: 784 to hidden to '
+            'latent_dim for the encoder, the mirror image for the decoder — stuck? A second hint '
+            'is folded under this cell')
 
     def encode(self, x):
         # YOUR CODE HERE
-        raise NotImplementedError('run the encoder on the images — stuck? A second hint is folded under this cell')
+        raise NotImplementedError(
+            'run the encoder on the images — stuck? A second hint is folded under this cell')
 
     def decode(self, z):
         # YOUR CODE HERE
-        raise NotImplementedError("run the decoder, then give its 784 numbers per image the image's shape back — stuck? A second hint is folded under this cell")
+        raise NotImplementedError(
+            "run the decoder, then give its 784 numbers per image the image's shape back — stuck?"
+            ' A second hint is folded under this cell')
 
     def forward(self, x):
         # YOUR CODE HERE
-        raise NotImplementedError('encode, then decode what came out — stuck? A second hint is folded under this cell')
+        raise NotImplementedError(
+            'encode, then decode what came out — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]
-# <details><summary><b>Second hint for `__init__`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>__init__</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, latent_dim))`
 # and `self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, 784))`
 #
 # </details>
 #
-# <details><summary><b>Second hint for `encode`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>encode</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `return self.encoder(x)`
 #
 # </details>
 #
-# <details><summary><b>Second hint for `decode`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>decode</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `return self.decoder(z).view(-1, 1, 28, 28)`
 #
 # </details>
 #
-# <details><summary><b>Second hint for `forward`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>forward</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `return self.decode(self.encode(x))`
 #
@@ -120,9 +129,10 @@ check_autoencoder(Autoencoder)
 #
 # The loss is the lecture's: binary cross-entropy between the logits and the pixels, summed
 # over the 784 pixels and averaged over the batch (nats per image). An untrained decoder outputs
-# logits near 0, i.e. grey pixels of probability ½, which costs 784 · log 2 ≈ 543 nats; with a
-# 2-number code the loss falls well below that within a few hundred steps. The cell then shows
-# test digits above their reconstructions.
+# logits near 0, i.e. grey pixels of probability ½, which costs 784 · log 2 nats per image (the
+# cell prints it next to your model's first loss); with a 2-number code the loss falls to less
+# than half of that within a few hundred steps. The cell then shows test digits above their
+# reconstructions.
 
 # %%
 if needs(Autoencoder):
@@ -141,9 +151,12 @@ if needs(Autoencoder):
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
+    grey = 28 * 28 * math.log(2)  # every pixel predicted as a fair coin
     first, last = sum(losses[:20]) / 20, sum(losses[-20:]) / 20
+    print(f"all-grey guess: {grey:.0f} nats/image; your model's first step: {losses[0]:.0f}")
     print(f"loss: {first:.0f} nats/image over the first 20 steps, {last:.0f} over the last 20")
-    assert last < 0.5 * first
+    assert abs(losses[0] - grey) < 0.05 * grey
+    assert last < 0.5 * grey
 
     with torch.no_grad():
         x_test = data.x_test[:10].to(device)

@@ -59,11 +59,13 @@ SEED = seed_everything(0)
 def reparameterize(mu, logvar):
     """One sample z ~ N(mu, exp(logvar)) per row, differentiable in mu and logvar."""
     # YOUR CODE HERE
-    raise NotImplementedError('turn the log-variance into a standard deviation, draw standard normal noise shaped like mu, then shift and scale it — stuck? A second hint is folded under this cell')
+    raise NotImplementedError(
+        'turn the log-variance into a standard deviation, draw standard normal noise shaped like '
+        'mu, then shift and scale it — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]
-# <details><summary><b>Second hint for `reparameterize`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>reparameterize</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # $\sigma = \exp(\tfrac12 \log\sigma^2)$ is `torch.exp(0.5 * logvar)`; the noise is
 # `eps = torch.randn_like(mu)`; return `mu + sigma * eps`.

@@ -66,11 +66,14 @@ SEED = seed_everything(0)
 def kl_divergence(mu, logvar):
     """KL(q(z|x) || N(0, I)) of each image, summed over the latent dims: shape (batch,)."""
     # YOUR CODE HERE
-    raise NotImplementedError('one closed-form term per latent dimension (the bracket of the formula above, times minus one half); add them up within each image — stuck? A second hint is folded under this cell')
+    raise NotImplementedError(
+        'one closed-form term per latent dimension (the bracket of the formula above, times minus'
+        ' one half); add them up within each image — stuck? A second hint is folded under this '
+        'cell')
 
 
 # %% [markdown]
-# <details><summary><b>Second hint for `kl_divergence`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>kl_divergence</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # the terms are `-0.5 * (1 + logvar - mu**2 - logvar.exp())`, of shape (batch, D);
 # `.sum(dim=1)` adds up the latent dimensions of each image.
@@ -99,11 +102,14 @@ check_kl_divergence(kl_divergence)
 def elbo_loss(logits, x, mu, logvar, beta=1.0):
     """The β-weighted negative ELBO of a batch: (loss, recon, kl), each in nats per image."""
     # YOUR CODE HERE
-    raise NotImplementedError('the cross-entropy of every pixel (no reduction yet), added up within each image, then averaged over the batch; the same batch average for your KL — stuck? A second hint is folded under this cell')
+    raise NotImplementedError(
+        'the cross-entropy of every pixel (no reduction yet), added up within each image, then '
+        'averaged over the batch; the same batch average for your KL — stuck? A second hint is '
+        'folded under this cell')
 
 
 # %% [markdown]
-# <details><summary><b>Second hint for `elbo_loss`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>elbo_loss</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `F.binary_cross_entropy_with_logits(logits, x, reduction="none")` gives one value
 # per pixel; `.flatten(start_dim=1).sum(dim=1).mean()` makes `recon`;
@@ -139,52 +145,62 @@ class VAE(nn.Module):
     def __init__(self, latent_dim=20, hidden=400):
         super().__init__()
         # YOUR CODE HERE
-        raise NotImplementedError("like the autoencoder of exercise 1, but the encoder's last layer gives two numbers per latent dimension — stuck? A second hint is folded under this cell")
+        raise NotImplementedError(
+            "like the autoencoder of exercise 1, but the encoder's last layer gives two numbers "
+            'per latent dimension — stuck? A second hint is folded under this cell')
 
     def encode(self, x):
         # YOUR CODE HERE
-        raise NotImplementedError("split the encoder's output into its two halves along the feature dimension — stuck? A second hint is folded under this cell")
+        raise NotImplementedError(
+            "split the encoder's output into its two halves along the feature dimension — stuck? "
+            'A second hint is folded under this cell')
 
     def reparameterize(self, mu, logvar):
         # YOUR CODE HERE
-        raise NotImplementedError('exercise 2: standard normal noise, scaled by the standard deviation and shifted by the mean — stuck? A second hint is folded under this cell')
+        raise NotImplementedError(
+            'exercise 2: standard normal noise, scaled by the standard deviation and shifted by '
+            'the mean — stuck? A second hint is folded under this cell')
 
     def decode(self, z):
         # YOUR CODE HERE
-        raise NotImplementedError("run the decoder and give its output the image's shape — stuck? A second hint is folded under this cell")
+        raise NotImplementedError(
+            "run the decoder and give its output the image's shape — stuck? A second hint is "
+            'folded under this cell')
 
     def forward(self, x):
         # YOUR CODE HERE
-        raise NotImplementedError('encode, draw a sample of the code, decode the sample; return the logits with the two encoder outputs — stuck? A second hint is folded under this cell')
+        raise NotImplementedError(
+            'encode, draw a sample of the code, decode the sample; return the logits with the two'
+            ' encoder outputs — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]
-# <details><summary><b>Second hint for `__init__`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>__init__</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent_dim))`;
 # `self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, 784))`.
 #
 # </details>
 #
-# <details><summary><b>Second hint for `encode`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>encode</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `mu, logvar = self.encoder(x).chunk(2, dim=1)`; return `mu, logvar`.
 #
 # </details>
 #
-# <details><summary><b>Second hint for `reparameterize`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>reparameterize</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)`
 #
 # </details>
 #
-# <details><summary><b>Second hint for `decode`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>decode</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `return self.decoder(z).view(-1, 1, 28, 28)`
 #
 # </details>
 #
-# <details><summary><b>Second hint for `forward`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>forward</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `mu, logvar = self.encode(x)`, `z = self.reparameterize(mu, logvar)`,
 # `return self.decode(z), mu, logvar`.
@@ -249,19 +265,22 @@ if needs(VAE, elbo_loss):
 #   \mathcal L_1 = \text{ELBO} \le \mathcal L_k \le \log p(x) \quad\text{(in expectation)}.$$
 #
 # * `log_w`: shape `(k, batch)` — row i holds log wᵢ of every image. Log weights of images are
-#   large negative numbers (around −100 nats), so the weights themselves underflow to 0 in
-#   floating point: work with the logs throughout.
+#   large negative numbers (the cell after the check prints them for your model), so the weights
+#   themselves underflow to 0 in floating point: work with the logs throughout.
 # * Return L_k of each image, shape `(batch,)`, differentiable in `log_w`.
 
 # %%
 def iwae_from_log_weights(log_w):
     """L_k = log of the mean over the k samples (dim 0) of exp(log_w): shape (batch,)."""
     # YOUR CODE HERE
-    raise NotImplementedError('the log of a mean of exponentials, computed without ever leaving log space (PyTorch has a stable function for the log of a sum of exponentials); mind which axis holds the k samples — stuck? A second hint is folded under this cell')
+    raise NotImplementedError(
+        'the log of a mean of exponentials, computed without ever leaving log space (PyTorch has '
+        'a stable function for the log of a sum of exponentials); mind which axis holds the k '
+        'samples — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]
-# <details><summary><b>Second hint for `iwae_from_log_weights`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>iwae_from_log_weights</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # $\log\frac1k\sum_i e^{\ell_i} = \operatorname{logsumexp}_i \ell_i - \log k$:
 # `torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])`.
@@ -298,7 +317,11 @@ if needs(VAE, elbo_loss, iwae_from_log_weights):
     with torch.no_grad():
         for k in ks:
             torch.manual_seed(1)
-            bounds[k] = iwae_from_log_weights(log_weights(model, x_test, k)).mean().item()
+            log_w = log_weights(model, x_test, k)
+            bounds[k] = iwae_from_log_weights(log_w).mean().item()
+    print(f"log-weights of these digits: from {log_w.min():.0f} to {log_w.max():.0f} nats; "
+          f"exp() of them in float32: from {log_w.exp().min():.3g} to {log_w.exp().max():.3g}")
+    assert log_w.max() < 0
     for k in ks:
         print(f"L_{k:<3d} = {bounds[k]:8.2f} nats/image  (gain over the ELBO: "
               f"{bounds[k] - bounds[1]:5.2f})")

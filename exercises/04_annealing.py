@@ -56,11 +56,13 @@ SEED = seed_everything(0)
 def linear_warmup(step, warmup_steps, beta_max=1.0):
     """β at a training step: 0 at step 0, beta_max from step warmup_steps on."""
     # YOUR CODE HERE
-    raise NotImplementedError('the share of the warm-up done so far, never more than all of it, scaled to beta_max — stuck? A second hint is folded under this cell')
+    raise NotImplementedError(
+        'the share of the warm-up done so far, never more than all of it, scaled to beta_max — '
+        'stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]
-# <details><summary><b>Second hint for `linear_warmup`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>linear_warmup</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `return beta_max * min(1.0, step / warmup_steps)`
 #
@@ -88,11 +90,14 @@ check_linear_warmup(linear_warmup)
 def train_step(model, optimizer, x, step, warmup_steps):
     """One step on batch x with β = linear_warmup(step, warmup_steps). Returns (loss, beta)."""
     # YOUR CODE HERE
-    raise NotImplementedError("the four moves of every PyTorch step, in order: clear the old gradients, compute the loss with this step's beta, back-propagate, update; report the loss as a plain number — stuck? A second hint is folded under this cell")
+    raise NotImplementedError(
+        'the four moves of every PyTorch step, in order: clear the old gradients, compute the '
+        "loss with this step's beta, back-propagate, update; report the loss as a plain number — "
+        'stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]
-# <details><summary><b>Second hint for `train_step`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>train_step</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `beta = linear_warmup(step, warmup_steps)`; `optimizer.zero_grad()`;
 # `logits, mu, logvar = model(x)`; `loss, recon, kl = elbo_loss(logits, x, mu, logvar, beta)`;
@@ -120,11 +125,13 @@ check_train_step(train_step)
 def active_units(mu, logvar, threshold=0.01):
     """How many latent dimensions have Var over the data of their posterior mean > threshold."""
     # YOUR CODE HERE
-    raise NotImplementedError('one variance per latent dimension, computed over the images (which dim is that?), then count those above the threshold — stuck? A second hint is folded under this cell')
+    raise NotImplementedError(
+        'one variance per latent dimension, computed over the images (which dim is that?), then '
+        'count those above the threshold — stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]
-# <details><summary><b>Second hint for `active_units`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>active_units</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `activity = mu.var(dim=0)`; `return int((activity > threshold).sum())`
 #

@@ -59,11 +59,14 @@ SEED = seed_everything(0)
 def mig_from_mi(mi, entropy):
     """Mean over factors of (largest - second largest MI over latents) / H(factor)."""
     # YOUR CODE HERE
-    raise NotImplementedError("for each factor, rank the latents by their mutual information with it; the gap between the best two, relative to the factor's entropy, averaged over factors — stuck? A second hint is folded under this cell")
+    raise NotImplementedError(
+        'for each factor, rank the latents by their mutual information with it; the gap between '
+        "the best two, relative to the factor's entropy, averaged over factors — stuck? A second "
+        'hint is folded under this cell')
 
 
 # %% [markdown]
-# <details><summary><b>Second hint for `mig_from_mi`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>mig_from_mi</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `top = mi.sort(dim=0, descending=True).values`;
 # `return ((top[0] - top[1]) / entropy).mean()`

@@ -55,11 +55,13 @@ SEED = seed_everything(0)
 def interpolate(z_start, z_end, n_steps):
     """n_steps evenly spaced codes on the line from z_start to z_end, endpoints included."""
     # YOUR CODE HERE
-    raise NotImplementedError('n_steps evenly spaced weights from 0 to 1, one per row, each mixing the two end codes — stuck? A second hint is folded under this cell')
+    raise NotImplementedError(
+        'n_steps evenly spaced weights from 0 to 1, one per row, each mixing the two end codes — '
+        'stuck? A second hint is folded under this cell')
 
 
 # %% [markdown]
-# <details><summary><b>Second hint for `interpolate`</b> (the formula; open it only if the first hint was not enough)</summary>
+# <details><summary><b>Second hint for <code>interpolate</code></b> (the formula; open it only if the first hint was not enough)</summary>
 #
 # `t = torch.linspace(0, 1, n_steps).unsqueeze(1)` (a column);
 # `return (1 - t) * z_start + t * z_end`

@@ -27,6 +27,8 @@
 # says what went wrong. Change your code and run both cells again.
 
 # %%
+import math
+
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
@@ -105,9 +107,10 @@ check_autoencoder(Autoencoder)
 #
 # The loss is the lecture's: binary cross-entropy between the logits and the pixels, summed
 # over the 784 pixels and averaged over the batch (nats per image). An untrained decoder outputs
-# logits near 0, i.e. grey pixels of probability ½, which costs 784 · log 2 ≈ 543 nats; with a
-# 2-number code the loss falls well below that within a few hundred steps. The cell then shows
-# test digits above their reconstructions.
+# logits near 0, i.e. grey pixels of probability ½, which costs 784 · log 2 nats per image (the
+# cell prints it next to your model's first loss); with a 2-number code the loss falls to less
+# than half of that within a few hundred steps. The cell then shows test digits above their
+# reconstructions.
 
 # %%
 if needs(Autoencoder):
@@ -126,9 +129,12 @@ if needs(Autoencoder):
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
+    grey = 28 * 28 * math.log(2)  # every pixel predicted as a fair coin
     first, last = sum(losses[:20]) / 20, sum(losses[-20:]) / 20
+    print(f"all-grey guess: {grey:.0f} nats/image; your model's first step: {losses[0]:.0f}")
     print(f"loss: {first:.0f} nats/image over the first 20 steps, {last:.0f} over the last 20")
-    assert last < 0.5 * first
+    assert abs(losses[0] - grey) < 0.05 * grey
+    assert last < 0.5 * grey
 
     with torch.no_grad():
         x_test = data.x_test[:10].to(device)

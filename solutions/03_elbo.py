@@ -230,8 +230,8 @@ if needs(VAE, elbo_loss):
 #   \mathcal L_1 = \text{ELBO} \le \mathcal L_k \le \log p(x) \quad\text{(in expectation)}.$$
 #
 # * `log_w`: shape `(k, batch)` — row i holds log wᵢ of every image. Log weights of images are
-#   large negative numbers (around −100 nats), so the weights themselves underflow to 0 in
-#   floating point: work with the logs throughout.
+#   large negative numbers (the cell after the check prints them for your model), so the weights
+#   themselves underflow to 0 in floating point: work with the logs throughout.
 # * Return L_k of each image, shape `(batch,)`, differentiable in `log_w`.
 
 # %%
@@ -275,7 +275,11 @@ if needs(VAE, elbo_loss, iwae_from_log_weights):
     with torch.no_grad():
         for k in ks:
             torch.manual_seed(1)
-            bounds[k] = iwae_from_log_weights(log_weights(model, x_test, k)).mean().item()
+            log_w = log_weights(model, x_test, k)
+            bounds[k] = iwae_from_log_weights(log_w).mean().item()
+    print(f"log-weights of these digits: from {log_w.min():.0f} to {log_w.max():.0f} nats; "
+          f"exp() of them in float32: from {log_w.exp().min():.3g} to {log_w.exp().max():.3g}")
+    assert log_w.max() < 0
     for k in ks:
         print(f"L_{k:<3d} = {bounds[k]:8.2f} nats/image  (gain over the ELBO: "
               f"{bounds[k] - bounds[1]:5.2f})")

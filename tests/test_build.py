@@ -138,7 +138,7 @@ def test_graded_hints_first_in_the_stub_second_folded_in_its_own_cell():
     assert "second hint is folded" in stub
     folded = second_hints(GRADED)
     assert folded.startswith("<details>") and "`return x * x`\n(or `x ** 2`)" in folded
-    assert "Second hint for `f`" in folded
+    assert "Second hint for <code>f</code>" in folded
     nb = jupytext.reads(HEADER + "\n# %%\n" + GRADED, fmt="py:percent")
     ex = make_exercise(nb, "99_sq.py")
     kinds = [(c.cell_type, "<details>" in c.source) for c in ex.cells]
@@ -168,3 +168,16 @@ def test_every_course_hint_is_graded():
         assert text.count("### BEGIN SOLUTION") == text.count("### HINT:"), solution.name
         for block in text.split("### BEGIN SOLUTION")[1:]:
             assert "### HINT2:" in block.split("### END SOLUTION")[0], solution.name
+
+
+def test_a_long_hint_is_split_over_lines_that_fit_and_stays_one_message():
+    hint = "a long explanation of the idea " * 8
+    src = f"def f(x):\n    ### BEGIN SOLUTION\n    ### HINT: {hint.strip()}\n    return x\n" \
+          f"    ### END SOLUTION\n"
+    stub = stub_solutions(src)
+    assert max(len(line) for line in stub.splitlines()) <= 99
+    namespace = {}
+    exec(stub, namespace)
+    with pytest.raises(NotImplementedError) as info:
+        namespace["f"](1)
+    assert str(info.value) == hint.strip()

@@ -25,6 +25,7 @@ whose cells differ from what the build would produce and exits 1 if there is any
 
 import hashlib
 import re
+import textwrap
 from pathlib import Path
 
 import jupytext
@@ -108,10 +109,22 @@ def stub_solutions(source, where="cell"):
         indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
         message = hint + (SECOND_HINT_POINTER if second else "")
         out.append(f"{indent}# YOUR CODE HERE")
-        out.append(f"{indent}raise NotImplementedError({message!r})")
+        out.extend(_raise_lines(indent, message))
         last = end + 1
     out.extend(lines[last:])
     return "\n".join(out)
+
+
+def _raise_lines(indent, message, width=99):
+    """``raise NotImplementedError(message)``, the message split over lines that fit ``width``."""
+    line = f"{indent}raise NotImplementedError({message!r})"
+    if len(line) <= width:
+        return [line]
+    inner = indent + " " * 4
+    chunks = textwrap.wrap(message, width - len(inner) - 3, drop_whitespace=False)
+    return ([f"{indent}raise NotImplementedError("]
+            + [f"{inner}{chunk!r}" for chunk in chunks[:-1]]
+            + [f"{inner}{chunks[-1]!r})"])
 
 
 def second_hints(source, where="cell"):
@@ -120,7 +133,7 @@ def second_hints(source, where="cell"):
     parts = []
     for *_, second, name in blocks:
         if second:
-            title = f"Second hint for `{name}`" if name else "Second hint"
+            title = f"Second hint for <code>{name}</code>" if name else "Second hint"
             body = "\n".join(second)
             parts.append(f"<details><summary><b>{title}</b> (the formula; open it only if the "
                          f"first hint was not enough)</summary>\n\n{body}\n\n</details>")
