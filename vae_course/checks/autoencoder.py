@@ -130,7 +130,7 @@ def _autoencoder_body(check, cls):
                    f"{got:.1f} nats/image (it started at {start:.1f}); the lecture's model, "
                    f"trained the same way, reaches {ref:.1f}. Expected below "
                    f"{ref + TRAINING_MARGIN:.1f}.")
-    return check.passed(f"encode → ({latent} numbers), decode → logits of shape (1, 28, 28), "
+    return check.passed(f"encode → latent_dim numbers, decode → logits of shape (1, 28, 28), "
                         f"forward = decode(encode(x)); the parameter count matches the lecture's "
                         f"model ({expected:,} for latent_dim=3, hidden=16), every parameter gets "
                         f"a gradient, and 300 training steps take the loss to {got:.1f} "
