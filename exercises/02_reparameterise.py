@@ -28,8 +28,9 @@
 # formula.
 #
 # **How to work:** fill in the cell marked `YOUR CODE HERE`, then run the check cell below it.
-# A green box means done; an orange one means the function still raises `NotImplementedError`;
-# a red one names what went wrong. Change your code and run both cells again.
+# A green box means done; an orange one means the function still raises `NotImplementedError`
+# (the box gives a first hint; a second one, with the formula, is folded under the task); a red
+# one names what went wrong. Change your code and run both cells again.
 
 # %%
 import math
@@ -39,6 +40,7 @@ import torch
 
 from vae_course.checks import check_reparameterize
 from vae_course.device import seed_everything
+from vae_course.exercise import needs
 
 SEED = seed_everything(0)
 
@@ -57,8 +59,18 @@ SEED = seed_everything(0)
 def reparameterize(mu, logvar):
     """One sample z ~ N(mu, exp(logvar)) per row, differentiable in mu and logvar."""
     # YOUR CODE HERE
-    raise NotImplementedError('sigma = torch.exp(0.5 * logvar); eps = torch.randn_like(mu); combine them')
+    raise NotImplementedError(
+        'turn the log-variance into a standard deviation, draw standard normal noise shaped like '
+        'mu, then shift and scale it — stuck? A second hint is folded under this cell')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for <code>reparameterize</code></b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# $\sigma = \exp(\tfrac12 \log\sigma^2)$ is `torch.exp(0.5 * logvar)`; the noise is
+# `eps = torch.randn_like(mu)`; return `mu + sigma * eps`.
+#
+# </details>
 
 # %%
 check_reparameterize(reparameterize)
@@ -73,20 +85,21 @@ check_reparameterize(reparameterize)
 # samples against the density they should follow.
 
 # %%
-n = 20_000
-mu = torch.full((n, 1), 1.0, requires_grad=True)
-logvar = torch.full((n, 1), math.log(0.5 ** 2), requires_grad=True)
-z = reparameterize(mu, logvar)
-(z ** 2).mean().backward()
-grad_mu = mu.grad.sum().item()  # every row shares the same mu: add up their contributions
-print(f"Monte-Carlo d E[z²]/dμ = {grad_mu:.3f}   exact 2μ = 2.000")
-assert abs(grad_mu - 2.0) < 0.05
+if needs(reparameterize):
+    n = 20_000
+    mu = torch.full((n, 1), 1.0, requires_grad=True)
+    logvar = torch.full((n, 1), math.log(0.5 ** 2), requires_grad=True)
+    z = reparameterize(mu, logvar)
+    (z ** 2).mean().backward()
+    grad_mu = mu.grad.sum().item()  # every row shares the same mu: add up their contributions
+    print(f"Monte-Carlo d E[z²]/dμ = {grad_mu:.3f}   exact 2μ = 2.000")
+    assert abs(grad_mu - 2.0) < 0.05
 
-grid = torch.linspace(-1, 3, 200)
-density = torch.exp(-0.5 * ((grid - 1.0) / 0.5) ** 2) / (0.5 * math.sqrt(2 * math.pi))
-fig, ax = plt.subplots(figsize=(5, 3))
-ax.hist(z.detach().squeeze(1).numpy(), bins=60, density=True, alpha=0.6, label="your samples")
-ax.plot(grid, density, "k", label="N(1, 0.5²)")
-ax.set_xlabel("z")
-ax.legend()
-plt.show()
+    grid = torch.linspace(-1, 3, 200)
+    density = torch.exp(-0.5 * ((grid - 1.0) / 0.5) ** 2) / (0.5 * math.sqrt(2 * math.pi))
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.hist(z.detach().squeeze(1).numpy(), bins=60, density=True, alpha=0.6, label="your samples")
+    ax.plot(grid, density, "k", label="N(1, 0.5²)")
+    ax.set_xlabel("z")
+    ax.legend()
+    plt.show()

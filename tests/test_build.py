@@ -6,7 +6,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from vae_course.build import BuildError, build, make_exercise, stub_solutions
+from vae_course.build import BuildError, build, make_exercise, second_hints, stub_solutions
 from vae_course.paths import COURSE_ROOT
 
 HEADER = """# ---
@@ -119,3 +119,65 @@ def test_the_course_itself_is_in_sync():
     """`vae-course build --check` on this repository: every generated file is up to date."""
     problems = build(COURSE_ROOT, check=True)
     assert problems == [], "\n".join(problems) + "\nRun `vae-course build` and commit."
+
+
+GRADED = '''def f(x):
+    """Square."""
+    ### BEGIN SOLUTION
+    ### HINT: multiply the number by itself
+    ### HINT2: `return x * x`
+    ### HINT2: (or `x ** 2`)
+    return x * x
+    ### END SOLUTION
+'''
+
+
+def test_graded_hints_first_in_the_stub_second_folded_in_its_own_cell():
+    stub = stub_solutions(GRADED)
+    assert "multiply the number by itself" in stub and "x * x" not in stub
+    assert "second hint is folded" in stub
+    folded = second_hints(GRADED)
+    assert folded.startswith("<details>") and "`return x * x`\n(or `x ** 2`)" in folded
+    assert "Second hint for <code>f</code>" in folded
+    nb = jupytext.reads(HEADER + "\n# %%\n" + GRADED, fmt="py:percent")
+    ex = make_exercise(nb, "99_sq.py")
+    kinds = [(c.cell_type, "<details>" in c.source) for c in ex.cells]
+    assert kinds == [("markdown", False), ("code", False), ("markdown", True)]
+
+
+def test_no_second_hint_means_no_folded_cell_and_no_pointer():
+    src = "def f(x):\n    ### BEGIN SOLUTION\n    ### HINT: square it\n    return x * x\n" \
+          "    ### END SOLUTION\n"
+    assert second_hints(src) is None
+    assert "folded" not in stub_solutions(src)
+
+
+@pytest.mark.parametrize("hint", ["sigma = exp(logvar / 2)", "use torch.randn_like",
+                                  "mu + sigma * eps ** 1", "call sum(x)"])
+def test_a_first_hint_that_gives_the_code_away_is_refused(hint):
+    src = f"def f(x):\n    ### BEGIN SOLUTION\n    ### HINT: {hint}\n    return x\n" \
+          f"    ### END SOLUTION\n"
+    with pytest.raises(BuildError, match="reads like code"):
+        stub_solutions(src)
+
+
+def test_every_course_hint_is_graded():
+    """Each first hint names the idea (no code); every stub also has a second hint."""
+    for solution in sorted((COURSE_ROOT / "solutions").glob("*.py")):
+        text = solution.read_text()
+        assert text.count("### BEGIN SOLUTION") == text.count("### HINT:"), solution.name
+        for block in text.split("### BEGIN SOLUTION")[1:]:
+            assert "### HINT2:" in block.split("### END SOLUTION")[0], solution.name
+
+
+def test_a_long_hint_is_split_over_lines_that_fit_and_stays_one_message():
+    hint = "a long explanation of the idea " * 8
+    src = f"def f(x):\n    ### BEGIN SOLUTION\n    ### HINT: {hint.strip()}\n    return x\n" \
+          f"    ### END SOLUTION\n"
+    stub = stub_solutions(src)
+    assert max(len(line) for line in stub.splitlines()) <= 99
+    namespace = {}
+    exec(stub, namespace)
+    with pytest.raises(NotImplementedError) as info:
+        namespace["f"](1)
+    assert str(info.value) == hint.strip()

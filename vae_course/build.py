@@ -9,8 +9,13 @@ Sources (what people edit and review) are jupytext ``py:percent`` files:
 An exercise is its solution with
 
 * every block between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` replaced by a stub that
-  raises ``NotImplementedError``; a ``### HINT: ...`` line just after BEGIN becomes the stub's
-  one-line hint;
+  raises ``NotImplementedError``;
+* graded hints: a ``### HINT: ...`` line just after BEGIN is the *first* hint, the idea in words,
+  carried by the stub's message (so the orange box of the check shows it). It must not give the
+  code away: the build refuses a first hint that looks like code (a call, ``=``, ``**``,
+  ``torch``). ``### HINT2: ...`` lines (any number, after BEGIN) are the *second* hint, the
+  formula: they go into a folded "Second hint" markdown cell right under the code cell, opened
+  only by a learner who clicks it;
 * every cell tagged ``solution`` dropped.
 
 Generated ``.ipynb`` files carry no outputs and deterministic cell ids, so rebuilding an unchanged
@@ -20,6 +25,7 @@ whose cells differ from what the build would produce and exits 1 if there is any
 
 import hashlib
 import re
+import textwrap
 from pathlib import Path
 
 import jupytext
@@ -27,8 +33,12 @@ import nbformat
 
 from .paths import COURSE_ROOT
 
-BEGIN, END, HINT = "### BEGIN SOLUTION", "### END SOLUTION", "### HINT:"
+BEGIN, END, HINT, HINT2 = ("### BEGIN SOLUTION", "### END SOLUTION", "### HINT:",
+                           "### HINT2:")
 DEFAULT_HINT = "replace this line with your implementation"
+SECOND_HINT_POINTER = " — stuck? A second hint is folded under this cell"
+# What a first hint may not contain: it names the idea, the code line is the learner's to write.
+CODE_LIKE = re.compile(r"\w\(|=|\*\*|\btorch\b|\bF\.")
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 EXERCISE_BANNER = ("<!-- Generated from solutions/{name} by `vae-course build`: edit the solution, "
                    "not this file. -->")
@@ -38,34 +48,96 @@ class BuildError(ValueError):
     """A source file is malformed (e.g. an unmatched solution marker)."""
 
 
-def stub_solutions(source, where="cell"):
-    """Replace each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` block by a stub."""
-    lines, out, i = source.split("\n"), [], 0
+def _hint_blocks(source, where="cell"):
+    """Each solution block of a cell: (first line, end line, first hint, second-hint lines,
+    the enclosing function's name)."""
+    lines, blocks, i = source.split("\n"), [], 0
     while i < len(lines):
-        line = lines[i]
-        if line.strip() == BEGIN:
-            indent = line[: len(line) - len(line.lstrip())]
-            hint = DEFAULT_HINT
-            j = i + 1
-            if j < len(lines) and lines[j].strip().startswith(HINT):
-                hint = lines[j].strip()[len(HINT):].strip() or DEFAULT_HINT
+        stripped = lines[i].strip()
+        if stripped == BEGIN:
+            hint, second, j = None, [], i + 1
+            while j < len(lines) and lines[j].strip().startswith((HINT2, HINT)):
+                text = lines[j].strip()
+                if text.startswith(HINT2):
+                    second.append(text[len(HINT2):].strip())
+                elif hint is not None:
+                    raise BuildError(f"{where}: a second {HINT!r} at line {j + 1}; use {HINT2!r} "
+                                     f"for the formula")
+                else:
+                    hint = text[len(HINT):].strip()
+                j += 1
+            if hint and CODE_LIKE.search(hint):
+                raise BuildError(f"{where}: the first hint at line {i + 2} reads like code "
+                                 f"({hint!r}); name the idea there and put the formula in "
+                                 f"{HINT2!r}")
             while j < len(lines) and lines[j].strip() != END:
                 if lines[j].strip() == BEGIN:
                     raise BuildError(f"{where}: nested {BEGIN!r} at line {j + 1}")
+                if lines[j].strip().startswith((HINT, HINT2)):
+                    raise BuildError(f"{where}: hint at line {j + 1} must follow {BEGIN!r}")
                 j += 1
             if j == len(lines):
                 raise BuildError(f"{where}: {BEGIN!r} at line {i + 1} has no {END!r}")
-            out.append(f"{indent}# YOUR CODE HERE")
-            out.append(f"{indent}raise NotImplementedError({hint!r})")
+            blocks.append((i, j, hint or DEFAULT_HINT, second, _enclosing_def(lines, i)))
             i = j + 1
             continue
-        if line.strip() == END:
+        if stripped == END:
             raise BuildError(f"{where}: {END!r} at line {i + 1} has no {BEGIN!r} before it")
-        if line.strip().startswith(HINT):
-            raise BuildError(f"{where}: {HINT!r} at line {i + 1} must follow {BEGIN!r}")
-        out.append(line)
+        if stripped.startswith((HINT, HINT2)):
+            raise BuildError(f"{where}: {stripped.split(':')[0]!r} at line {i + 1} must follow "
+                             f"{BEGIN!r}")
         i += 1
+    return lines, blocks
+
+
+def _enclosing_def(lines, index):
+    """Name of the function (or class) whose body holds line ``index``; None at top level."""
+    indent = len(lines[index]) - len(lines[index].lstrip())
+    for line in reversed(lines[:index]):
+        match = re.match(r"(\s*)(?:async\s+)?(?:def|class)\s+(\w+)", line)
+        if match and len(match.group(1)) < indent:
+            return match.group(2)
+    return None
+
+
+def stub_solutions(source, where="cell"):
+    """Replace each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` block by a stub."""
+    lines, blocks = _hint_blocks(source, where)
+    out, last = [], 0
+    for begin, end, hint, second, _ in blocks:
+        out.extend(lines[last:begin])
+        indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+        message = hint + (SECOND_HINT_POINTER if second else "")
+        out.append(f"{indent}# YOUR CODE HERE")
+        out.extend(_raise_lines(indent, message))
+        last = end + 1
+    out.extend(lines[last:])
     return "\n".join(out)
+
+
+def _raise_lines(indent, message, width=99):
+    """``raise NotImplementedError(message)``, the message split over lines that fit ``width``."""
+    line = f"{indent}raise NotImplementedError({message!r})"
+    if len(line) <= width:
+        return [line]
+    inner = indent + " " * 4
+    chunks = textwrap.wrap(message, width - len(inner) - 3, drop_whitespace=False)
+    return ([f"{indent}raise NotImplementedError("]
+            + [f"{inner}{chunk!r}" for chunk in chunks[:-1]]
+            + [f"{inner}{chunks[-1]!r})"])
+
+
+def second_hints(source, where="cell"):
+    """The folded markdown cell holding a code cell's second hints, or None if it has none."""
+    _, blocks = _hint_blocks(source, where)
+    parts = []
+    for *_, second, name in blocks:
+        if second:
+            title = f"Second hint for <code>{name}</code>" if name else "Second hint"
+            body = "\n".join(second)
+            parts.append(f"<details><summary><b>{title}</b> (the formula; open it only if the "
+                         f"first hint was not enough)</summary>\n\n{body}\n\n</details>")
+    return "\n\n".join(parts) or None
 
 
 def make_exercise(nb, name="solution"):
@@ -75,11 +147,16 @@ def make_exercise(nb, name="solution"):
         if "solution" in cell.metadata.get("tags", []):
             continue
         new = nbformat.from_dict(dict(cell))
+        hint_cell = None
         if cell.cell_type == "code":
-            new.source = stub_solutions(cell.source, f"{name}, cell {index + 1}")
+            where = f"{name}, cell {index + 1}"
+            new.source = stub_solutions(cell.source, where)
+            hint_cell = second_hints(cell.source, where)
         elif BEGIN in cell.source:
             raise BuildError(f"{name}, cell {index + 1}: solution markers belong in code cells")
         ex.cells.append(new)
+        if hint_cell:
+            ex.cells.append(nbformat.v4.new_markdown_cell(hint_cell))
     banner = nbformat.v4.new_markdown_cell(EXERCISE_BANNER.format(name=name))
     ex.cells.insert(0, banner)
     return ex

@@ -7,8 +7,9 @@ what came back, never the reference code.
 
 Layout: ``framework`` (the result, its display, the runner), ``compare`` (validators and
 comparisons shared by the checks), ``gradients`` (does a result back-propagate like the
-reference's), one module per exercise (``reparameterise``, ``elbo``,
-``annealing``, ``mig``, ``interpolation``), and ``notebook_runner`` (``vae-course check``, which
+reference's), one module per exercise (``autoencoder``, ``reparameterise``, ``elbo``,
+``vae_module``, ``iwae``, ``annealing``, ``mig``, ``interpolation``; ``nn_module`` holds what the
+checks of a learner's ``nn.Module`` share), and ``notebook_runner`` (``vae-course check``, which
 runs a notebook and reads the checks' marker lines back). A new exercise's checks go in a new
 module here, added to the imports and to ``CHECKS`` below.
 """
@@ -20,15 +21,25 @@ from .interpolation import check_interpolate
 from .mig import check_mig
 from .reparameterise import check_reparameterize
 
+# exercises 01-03
+from .autoencoder import check_autoencoder
+from .iwae import check_iwae_from_log_weights
+from .vae_module import check_vae_module
+
 CHECKS = {"reparameterize": check_reparameterize, "kl_divergence": check_kl_divergence,
           "elbo_loss": check_elbo_loss, "linear_warmup": check_linear_warmup,
           "train_step": check_train_step, "active_units": check_active_units,
           "mig": check_mig, "interpolate": check_interpolate}
+# exercises 01-03
+CHECKS.update({"autoencoder": check_autoencoder, "vae_module": check_vae_module,
+               "iwae_from_log_weights": check_iwae_from_log_weights})
 
 __all__ = ["CHECKS", "CheckResult", "FAIL", "LABELS", "MARKER", "MARKER_RE", "MISTAKE", "PASS",
            "TODO", "check_active_units", "check_elbo_loss", "check_interpolate",
            "check_kl_divergence", "check_linear_warmup", "check_mig", "check_reparameterize",
            "check_train_step", "show"]
+# exercises 01-03
+__all__ += ["check_autoencoder", "check_iwae_from_log_weights", "check_vae_module"]
 
 # exercises 04-07
 from .annealing import check_cyclical_beta  # noqa: E402

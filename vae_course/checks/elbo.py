@@ -6,9 +6,9 @@ from itertools import product
 import torch
 import torch.nn.functional as F
 
-from .compare import (diagnose_value, inputs_unchanged, is_close, returned_number,
-                      returned_tensor)
-from .framework import exercise_check
+from .compare import diagnose_value, fmt, inputs_unchanged, is_close, returned_tensor
+from .framework import Check, finish, run_check
+from .gradients import compare_gradients, leaves
 
 
 # Each element-wise formula is (code, explanation, f(mu, logvar)); the reductions and the factor
@@ -34,24 +34,37 @@ _KL_FACTORS = [
     ("kl.wrong_sign", "your KL has the wrong sign (a KL divergence is never negative): the "
      "factor in front is −½, not +½", 0.5),
 ]
+# Reductions of the (batch, D) terms. The contract (as vae_course.losses.kl_divergence) is one KL
+# per image, shape (batch,); the single-number ones are what a learner returns who averages or
+# sums over the batch as well.
 _KL_REDUCTIONS = [
+    (None, "", lambda t: t.sum(1)),
+    ("kl.mean_over_latent", "you averaged over the latent dimensions; the KL of an image sums "
+     "them (the KL of the whole code)", lambda t: t.mean(1)),
+    ("kl.batch_mean", "you averaged over the batch; kl_divergence returns one KL per image, "
+     "shape (batch,), like vae_course.losses.kl_divergence (elbo_loss takes the batch mean)",
+     lambda t: t.sum(1).mean()),
+    ("kl.sum_over_batch", "you summed over the batch; kl_divergence returns one KL per image, "
+     "shape (batch,)", lambda t: t.sum()),
+    ("kl.mean_over_latent+kl.batch_mean", "you averaged over the latent dimensions and over "
+     "the batch; the KL of an image sums its latent dimensions, and kl_divergence returns one "
+     "per image", lambda t: t.mean()),
+]
+# In elbo_loss, ``kl`` is the batch mean of the per-image KL.
+_ELBO_KL_REDUCTIONS = [
     (None, "", lambda t: t.sum(1).mean()),
-    ("kl.mean_over_latent", "you averaged over the latent dimensions; the course sums them "
-     "(the KL of the whole code) and averages only over the batch", lambda t: t.mean()),
-    ("kl.sum_over_batch", "you summed over the batch; the course averages over it, so the "
-     "result is in nats per image", lambda t: t.sum()),
-    ("kl.mean_over_latent+kl.sum_over_batch", "you averaged over the latent dimensions and "
-     "summed over the batch; the course does the opposite: sum over latent dimensions, mean "
-     "over the batch",
-     lambda t: t.mean(1).sum()),
+    ("kl.mean_over_latent", "you averaged the KL over the latent dimensions; the KL of an image "
+     "sums them", lambda t: t.mean()),
+    ("kl.sum_over_batch", "you summed the KL over the batch; the loss averages it (nats per "
+     "image)", lambda t: t.sum()),
 ]
 
 
-def _kl_candidates(mu, logvar):
+def _kl_candidates(mu, logvar, reductions=None):
     """Every (codes, explanation, value) from combining up to three known KL mistakes."""
     out = []
     for (c1, t1, f), (c2, t2, k), (c3, t3, r) in product(_KL_FORMULAS, _KL_FACTORS,
-                                                         _KL_REDUCTIONS):
+                                                         reductions or _KL_REDUCTIONS):
         codes = [c for c in (c1, c2, c3) if c]
         texts = [t for t in (t1, t2, t3) if t]
         value = r(k * f(mu.double(), logvar.double()))
@@ -67,42 +80,56 @@ def _kl_inputs():
     return mu, logvar
 
 
-def _check_kl_value(check, got, mu, logvar, what):
-    candidates = _kl_candidates(mu, logvar)
+def _check_kl_value(check, got, mu, logvar, what, reductions=None):
+    candidates = _kl_candidates(mu, logvar, reductions)
     expected = candidates[0][2]
     if not is_close(got, expected):
         diagnose_value(check, got, candidates, expected, what)
 
 
-@exercise_check("kl_divergence", "kl_divergence(mu, logvar)")
-def check_kl_divergence(check, fn):
-    """Check ``kl_divergence(mu, logvar) -> 0-dim tensor`` (sum over dims, mean over batch)."""
+def _kl_reference(mu, logvar):
+    return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum(1)
+
+
+def _kl_body(check, fn):
     mu, logvar = _kl_inputs()
     b, d = mu.shape
-    mu_in, lv_in = mu.clone().requires_grad_(), logvar.clone().requires_grad_()
-    kl = check.call(fn, mu_in, lv_in)
-    inputs_unchanged(check, (mu_in, lv_in), (mu, logvar))
-    if isinstance(kl, torch.Tensor) and tuple(kl.shape) == (b,):
-        check.mistake("kl.per_image", f"you returned one KL per image (shape ({b},)); the "
-                                      f"contract is one number: the mean over the batch of "
-                                      f"the per-image KL (nats per image).")
+    mine, ref = leaves(mu=mu, logvar=logvar), leaves(mu=mu, logvar=logvar)
+    kl = check.call(fn, mine["mu"], mine["logvar"])
+    inputs_unchanged(check, (mine["mu"], mine["logvar"]), (mu, logvar))
     if isinstance(kl, torch.Tensor) and tuple(kl.shape) == (b, d):
         check.mistake("kl.not_reduced", f"you returned the element-wise terms (shape ({b}, "
-                                        f"{d})); sum over the latent dimensions, then average "
-                                        f"over the batch.")
-    got = returned_tensor(check, kl, (), "the KL")
+                                        f"{d})); add up the latent dimensions of each image "
+                                        f"(dim 1): one KL per image, shape ({b},).")
+    if isinstance(kl, torch.Tensor) and tuple(kl.shape) == (d,):
+        check.mistake("kl.wrong_axis", f"you returned shape ({d},), one value per latent "
+                                       f"dimension: you reduced over the images (dim 0). Add "
+                                       f"up the latent dimensions of each image (dim 1): one "
+                                       f"KL per image, shape ({b},).")
+    if isinstance(kl, torch.Tensor) and kl.ndim == 0 and kl.is_floating_point():
+        got = kl.detach().double()
+        candidates = [c for c in _kl_candidates(mu, logvar) if c[2].ndim == 0]
+        diagnose_value(check, got, candidates, _kl_reference(mu.double(), logvar.double()),
+                       f"the KL (one number; expected one per image, shape ({b},))")
+    got = returned_tensor(check, kl, (b,), "the KL")
     _check_kl_value(check, got, mu, logvar, "the KL")
-    if not kl.requires_grad:
-        check.mistake("kl.detached", "the KL value is right but carries no gradient (did you "
-                                     "use .item(), .detach(), NumPy or torch.no_grad()?). The "
-                                     "loss must be differentiable in mu and logvar.")
+    compare_gradients(check, kl, _kl_reference(ref["mu"], ref["logvar"]), mine, ref,
+                      what="your KL")
     zero = check.call(fn, torch.zeros(3, 4), torch.zeros(3, 4))
-    if abs(returned_number(check, zero, "the KL for mu = 0, logvar = 0")) > 1e-6:
-        check.fail(f"for mu = 0 and logvar = 0, q(z|x) is the prior N(0, I) and the KL must be "
-                   f"0; yours is {returned_number(check, zero):.4g}.")
+    zero = returned_tensor(check, zero, (3,), "the KL for mu = 0, logvar = 0")
+    if zero.abs().max() > 1e-6:
+        check.fail(f"for mu = 0 and logvar = 0, q(z|x) is the prior N(0, I) and the KL of every "
+                   f"image must be 0; yours is {fmt(zero)}.")
     return check.passed(f"KL = −½·Σ(1 + log σ² − μ² − σ²), summed over the {d} latent "
-                        f"dimensions and averaged over the batch of {b}: {got.item():.4f} nats "
-                        f"per image, as expected.")
+                        f"dimensions of each of the {b} images ({fmt(got)} nats), 0 when q is "
+                        f"the prior, and the gradients reach mu and logvar as they should.")
+
+
+def check_kl_divergence(fn, show=True):
+    """Check ``kl_divergence(mu, logvar) -> (batch,)``: one KL per image, summed over the latent
+    dimensions (the contract of ``vae_course.losses.kl_divergence``)."""
+    check = Check("kl_divergence", "kl_divergence(mu, logvar)")
+    return finish(run_check(check, _kl_body, fn), show)
 
 
 # --------------------------------------------------------------------------- ELBO loss
@@ -144,23 +171,23 @@ def _elbo_inputs():
     return logits, x, mu, logvar
 
 
-# Errors a known mistake raises inside the learner's function: {text in the message: mistake}.
-_ELBO_ERRORS = {"between 0 and 1": (
-    "elbo.logits_to_probability_loss",
-    "binary_cross_entropy (without _with_logits) expects probabilities in [0, 1], but the "
-    "decoder gives logits. Use F.binary_cross_entropy_with_logits(logits, x, ...) — it applies "
-    "the sigmoid itself, stably.")}
+def _explain_elbo_error(err):
+    text = str(err)
+    if "between 0 and 1" in text:
+        return ("elbo.logits_to_probability_loss",
+                "binary_cross_entropy (without _with_logits) expects probabilities in [0, 1], "
+                "but the decoder gives logits. Use F.binary_cross_entropy_with_logits(logits, "
+                "x, ...) — it applies the sigmoid itself, stably.")
+    return None
 
 
-@exercise_check("elbo_loss", "elbo_loss(logits, x, mu, logvar, beta)",
-                explain=_ELBO_ERRORS)
-def check_elbo_loss(check, fn):
-    """Check ``elbo_loss(logits, x, mu, logvar, beta=1.0) -> (loss, recon, kl)``."""
+def _elbo_body(check, fn):
     logits, x, mu, logvar = _elbo_inputs()
     beta = 0.5
     b, p = len(x), x[0].numel()
-    args = [t.clone().requires_grad_() if i != 1 else t.clone()
-            for i, t in enumerate((logits, x, mu, logvar))]
+    mine, ref = leaves(logits=logits, mu=mu, logvar=logvar), leaves(logits=logits, mu=mu,
+                                                                     logvar=logvar)
+    args = [mine["logits"], x.clone(), mine["mu"], mine["logvar"]]
     out = check.call(fn, *args, beta=beta)
     inputs_unchanged(check, args, (logits, x, mu, logvar))
     if isinstance(out, torch.Tensor) or not isinstance(out, (tuple, list)) or len(out) != 3:
@@ -171,6 +198,10 @@ def check_elbo_loss(check, fn):
     if isinstance(recon, torch.Tensor) and tuple(recon.shape) == (b,):
         check.mistake("elbo.recon_per_image", f"recon has one value per image (shape ({b},)); "
                                               f"average it over the batch.")
+    if isinstance(kl, torch.Tensor) and tuple(kl.shape) == (b,):
+        check.mistake("elbo.kl_per_image", f"kl has one value per image (shape ({b},)), as "
+                                           f"kl_divergence returns it; the loss uses its mean "
+                                           f"over the batch.")
     got_recon = returned_tensor(check, recon, (), "recon")
     got_kl = returned_tensor(check, kl, (), "kl")
     got_loss = returned_tensor(check, loss, (), "loss")
@@ -183,9 +214,9 @@ def check_elbo_loss(check, fn):
     ref_recon = candidates[0][2]
     if not is_close(got_recon, ref_recon):
         diagnose_value(check, got_recon, candidates, ref_recon, "recon")
-    _check_kl_value(check, got_kl, mu, logvar, "kl")
+    _check_kl_value(check, got_kl, mu, logvar, "kl", _ELBO_KL_REDUCTIONS)
 
-    ref_kl = _kl_candidates(mu, logvar)[0][2]
+    ref_kl = _kl_candidates(mu, logvar, _ELBO_KL_REDUCTIONS)[0][2]
     ref_loss = ref_recon + beta * ref_kl
     if not is_close(got_loss, ref_loss):
         r, k = ref_recon, ref_kl
@@ -203,16 +234,17 @@ def check_elbo_loss(check, fn):
                                      "negative ELBO, recon + β·kl"], -(r + beta * k)),
         ]
         diagnose_value(check, got_loss, compositions, ref_loss, f"loss (with beta = {beta})")
-    if not loss.requires_grad:
-        check.mistake("elbo.detached", "the loss value is right but carries no gradient; keep "
-                                       "it a tensor (no .item(), .detach() or NumPy).")
-    grads = torch.autograd.grad(loss, [args[0], args[2], args[3]], allow_unused=True)
-    for name, grad in zip(("logits", "mu", "logvar"), grads):
-        if grad is None or not grad.abs().sum() > 0:
-            check.mistake("elbo.detached", f"no gradient flows from the loss to {name}; every "
-                                           f"term must be computed with torch operations on the "
-                                           f"inputs.")
+    expected = (F.binary_cross_entropy_with_logits(ref["logits"], x, reduction="none")
+                .flatten(1).sum(1).mean() + beta * _kl_reference(ref["mu"], ref["logvar"]).mean())
+    compare_gradients(check, loss, expected, mine, ref, what="your loss")
     return check.passed(f"loss = recon + β·kl with recon summed over the {p} pixels and both "
                         f"terms averaged over the batch: recon {got_recon.item():.3f}, kl "
                         f"{got_kl.item():.3f}, loss {got_loss.item():.3f} nats per image "
                         f"(β = {beta}).")
+
+
+def check_elbo_loss(fn, show=True):
+    """Check ``elbo_loss(logits, x, mu, logvar, beta=1.0) -> (loss, recon, kl)``."""
+    check = Check("elbo_loss", "elbo_loss(logits, x, mu, logvar, beta)",
+                   explain=_explain_elbo_error)
+    return finish(run_check(check, _elbo_body, fn), show)

@@ -33,6 +33,12 @@ LABELS = {PASS: "PASS", TODO: "NOT IMPLEMENTED", MISTAKE: "MISTAKE", FAIL: "FAIL
 MARKER = "[check]"
 MARKER_RE = re.compile(r"^\[check\] ([A-Za-z_]\w*): (PASS|NOT IMPLEMENTED|MISTAKE|FAIL)"
                        r"(?: \(([^)]*)\))? — (.*)$")
+# The first line of the box: what the result means for the learner. The status label and the
+# mistake's code follow only as a small grey tag at the bottom.
+HEADLINES = {PASS: "{name}: done, it passes the check.",
+             TODO: "{name}: not written yet.",
+             MISTAKE: "{name}: not right yet — a known mistake.",
+             FAIL: "{name}: not right yet."}
 _STYLE = {PASS: ("#2e7d32", "#e8f5e9", "✔"), TODO: ("#ef6c00", "#fff3e0", "…"),
           MISTAKE: ("#c62828", "#ffebee", "✘"), FAIL: ("#c62828", "#ffebee", "✘")}
 
@@ -60,15 +66,22 @@ class CheckResult:
     def __str__(self):
         return self.marker()
 
+    def headline(self):
+        """The box's first line, in words a learner understands (no internal code)."""
+        return HEADLINES[self.status].format(name=self.name)
+
     def _repr_html_(self):
         border, background, icon = _STYLE[self.status]
-        code = (f" <code style='font-size:85%'>{html.escape(self.code)}</code>"
-                if self.code else "")
-        body = html.escape(self.message).replace("\n", "<br>")
+        first = self.message.split(" ", 1)[0]
+        message = (self.message[:1].upper() + self.message[1:]
+                   if first.isalpha() and first.islower() else self.message)
+        body = html.escape(message).replace("\n", "<br>")
+        tag = (f"<div style='font-size:75%;color:#666;margin-top:6px'>{LABELS[self.status]}"
+               f"{' · ' + html.escape(self.code) if self.code else ''}</div>")
         return (f"<div style='border-left:6px solid {border};background:{background};"
                 f"color:#222;padding:8px 12px;margin:4px 0;font-family:sans-serif'>"
-                f"<b style='color:{border}'>{icon} {html.escape(self.name)}: "
-                f"{LABELS[self.status]}</b>{code}<br>{body}</div>")
+                f"<b style='color:{border}'>{icon} {html.escape(self.headline())}</b><br>"
+                f"{body}{tag}</div>")
 
     def _ipython_display_(self):
         # A check displays its result as soon as it is known; returning it from the last line
@@ -131,15 +144,15 @@ class Check:
                 self.fail(f"calling {self.signature} raised NotImplementedError inside PyTorch: "
                           f"{_first_line(err)}. Some operation is not supported for these "
                           f"inputs.")
-            hint = f" (hint: {_first_line(err)})" if str(err) else ""
+            hint = f" Hint: {_first_line(err).rstrip('.')}." if str(err) else ""
             inner = _innermost_function(err)
             own = getattr(fn, "__name__", None)
             if inner and own and inner != own:
                 message = (f"{self.signature} calls {inner}, which is not implemented yet: "
-                           f"finish {inner} first{hint}.")
+                           f"finish {inner} first.{hint}")
             else:
                 message = (f"{self.signature} is not implemented yet: replace the `raise "
-                           f"NotImplementedError` line with your code{hint}.")
+                           f"NotImplementedError` line with your code.{hint}")
             raise _Stop(self.result(TODO, message)) from None
         except (_Stop, KeyboardInterrupt):
             raise  # a result, or the learner pressing stop: not the learner's code failing

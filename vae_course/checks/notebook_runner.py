@@ -9,7 +9,8 @@ them and prints one line per check:
     NOT IMPLEMENTED  kl_divergence    kl_divergence(mu, logvar) is not implemented yet ...
     MISTAKE          elbo_loss        [elbo.recon_mean_over_pixels] recon: you averaged ...
 
-plus one line for each cell that raised, hung (longer than ``--timeout`` seconds), killed the
+plus one line for each cell that raised (except a stub's own NotImplementedError while a check
+already reports "not implemented": that would say the same twice), hung (longer than ``--timeout`` seconds), killed the
 kernel, or printed more than ``--max-output`` characters. The exit status is 0 only when every
 check in the notebook ran and passed and no cell raised or hung; 1 otherwise; 2 when the
 notebook cannot be run at all (missing file, not a notebook, no kernel).
@@ -25,7 +26,7 @@ from pathlib import Path
 from ..execute import current_env_kernel_manager, make_client
 from ..kernels import kernel_session
 from ..stopping import exit_code, signal_name, stop_on_signals
-from .framework import LABELS, MARKER_RE, PASS
+from .framework import LABELS, MARKER_RE, PASS, TODO
 
 CHECK_CALL_RE = re.compile(r"^\s*(?:[\w.]+\s*=\s*)?check_(\w+)\s*\(", re.MULTILINE)
 STATUS_OF_LABEL = {label: status for status, label in LABELS.items()}
@@ -204,6 +205,10 @@ def report(path, names, results, problems, out=None):
         print(f"  {label:<16} {name:<{width}}  {detail}", file=out)
     if not names:
         print("  (no check cells found: a check cell calls check_<name>(...))", file=out)
+    if any(results.get(n, (None,))[0] == TODO for n in names):
+        # A cell that stopped on a stub's NotImplementedError says again what the check rows
+        # already say (not implemented yet): one row per check, no extra row for the cell.
+        problems = [p for p in problems if p["kind"] != "todo"]
     for problem in problems:
         kind = {"error": "ERROR", "todo": "NOT IMPLEMENTED", "timeout": "TIMEOUT",
                 "dead": "KERNEL DIED", "stuck": "KERNEL STUCK",

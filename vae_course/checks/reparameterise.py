@@ -6,15 +6,15 @@ import math
 import torch
 
 from .compare import fmt, inputs_unchanged, is_close, returned_tensor
-from .framework import exercise_check
+from .framework import Check, finish, run_check
+from .gradients import compare_gradients, leaves
 
 
-@exercise_check("reparameterize", "reparameterize(mu, logvar)")
-def check_reparameterize(check, fn):
-    """Check ``reparameterize(mu, logvar) -> z`` (same shape as mu, z = mu + exp(½·logvar)·eps)."""
+def _reparameterize_body(check, fn):
     mu = torch.tensor([[0.5, -1.0, 2.0], [0.0, 1.5, -0.5]])
     logvar = torch.tensor([[0.2, -1.0, 0.7], [1.2, -0.3, 0.0]])
-    mu_in, lv_in = mu.clone().requires_grad_(), logvar.clone().requires_grad_()
+    mine, ref = leaves(mu=mu, logvar=logvar), leaves(mu=mu, logvar=logvar)
+    mu_in, lv_in = mine["mu"], mine["logvar"]
     z = check.call(fn, mu_in, lv_in)
     inputs_unchanged(check, (mu_in, lv_in), (mu, logvar))
     zd = returned_tensor(check, z, mu.shape, "z")
@@ -93,21 +93,29 @@ def check_reparameterize(check, fn):
         check.fail(f"the spread (std) of z around mu should be sigma = exp(½·logvar) = "
                    f"{fmt(sigma)} for logvar = {fmt(lv_cols)}; yours is {fmt(got_std)}.")
     # Gradient flow (last: sampling with torch.normal gets the statistics right but no gradient).
-    if not z.requires_grad:
+    if z.grad_fn is None:
         check.mistake("reparam.not_differentiable",
                       "z carries no gradient at all (it was sampled outside autograd, e.g. with "
-                      ".sample(), torch.no_grad() or .detach()), so no gradient reaches mu or "
-                      "sigma. Draw eps ~ N(0, I) and compute z = mu + sigma * eps.")
-    z.sum().backward()
-    if mu_in.grad is None or not mu_in.grad.abs().sum() > 0:
+                      ".sample(), torch.no_grad(), .detach() or a NumPy round trip), so no "
+                      "gradient reaches mu or sigma. Draw eps ~ N(0, I) and compute "
+                      "z = mu + sigma * eps.")
+    (grad_mu,) = torch.autograd.grad(z.sum(), [mu_in], retain_graph=True, allow_unused=True)
+    if grad_mu is None or not grad_mu.abs().sum() > 0:
         check.mistake("reparam.not_differentiable",
                       "no gradient reaches mu: sampling z directly from N(mu, sigma²) (e.g. "
                       "torch.normal(mu, std)) is not differentiable in mu. Draw eps ~ N(0, I) "
                       "and compute z = mu + sigma * eps.")
-    if lv_in.grad is None or not lv_in.grad.abs().sum() > 0:
-        check.mistake("reparam.not_differentiable",
-                      "no gradient reaches logvar (sigma): z must be computed from logvar "
-                      "inside autograd, z = mu + exp(½·logvar) * eps.")
+    # The reference sample uses the learner's own noise, eps = (z − mu) / sigma, so the two
+    # gradients can be compared entry by entry without sharing a random stream.
+    eps = (z.detach() - mu) / torch.exp(0.5 * logvar)
+    expected = ref["mu"] + torch.exp(0.5 * ref["logvar"]) * eps
+    compare_gradients(check, z, expected, mine, ref, what="your z")
 
     return check.passed("z = mu + sigma·eps: the mean, the spread and the noise are right, "
                         "and gradients reach both mu and logvar.")
+
+
+def check_reparameterize(fn, show=True):
+    """Check ``reparameterize(mu, logvar) -> z`` (same shape as mu, z = mu + exp(½·logvar)·eps)."""
+    check = Check("reparameterize", "reparameterize(mu, logvar)")
+    return finish(run_check(check, _reparameterize_body, fn), show)

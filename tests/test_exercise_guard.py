@@ -1,0 +1,101 @@
+"""``needs``: a cell that uses unfinished exercise functions says so in one line, not a traceback."""
+
+import pytest
+
+from vae_course.build import _hint_blocks, stub_solutions
+from vae_course.exercise import needs, unfinished
+
+SOURCE = '''
+import torch
+from torch import nn
+
+def kl(mu, logvar):
+    ### BEGIN SOLUTION
+    ### HINT: the closed form
+    return -0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(1)
+    ### END SOLUTION
+
+def loss(mu, logvar):
+    ### BEGIN SOLUTION
+    ### HINT: average the KL
+    return kl(mu, logvar).mean()
+    ### END SOLUTION
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        ### BEGIN SOLUTION
+        ### HINT: one layer
+        self.layer = nn.Linear(2, 2)
+        ### END SOLUTION
+
+    def forward(self, x):
+        ### BEGIN SOLUTION
+        ### HINT: apply it
+        return self.layer(x)
+        ### END SOLUTION
+
+def helper_using_torch_only(x):
+    return torch.zeros(3).sum() + x
+'''
+
+
+def namespace(stubbed=()):
+    """The source executed as a notebook would, with the blocks of the named functions stubbed."""
+    lines, out, last = SOURCE.split("\n"), [], 0
+    for begin, end, *_, name in _hint_blocks(SOURCE)[1]:
+        if name in stubbed:
+            out.append("\n".join(lines[last:begin]))
+            out.append(stub_solutions("\n".join(lines[begin:end + 1])))
+            last = end + 1
+    out.append("\n".join(lines[last:]))
+    ns = {}
+    exec(compile("\n".join(out), "<cell>", "exec"), ns)
+    return ns
+
+
+def test_all_written_means_true_and_silent(capsys):
+    ns = namespace()
+    assert needs(ns["loss"], ns["Model"], ns["helper_using_torch_only"]) is True
+    assert capsys.readouterr().out == ""
+
+
+def test_a_stub_prints_one_line_naming_it(capsys):
+    ns = namespace(stubbed=("kl",))
+    assert needs(ns["kl"]) is False
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "`kl`" in out and "not implemented yet" in out
+
+
+def test_functions_used_from_the_same_notebook_are_followed(capsys):
+    ns = namespace(stubbed=("kl",))
+    assert unfinished(ns["loss"]) == ["kl"]  # loss is written but calls the stubbed kl
+    assert needs(ns["loss"]) is False
+    assert "`kl`" in capsys.readouterr().out
+
+
+def test_a_class_with_a_stubbed_method_is_unfinished():
+    ns = namespace(stubbed=("forward",))
+    assert unfinished(ns["Model"]) == ["Model"]
+    assert unfinished(ns["loss"], ns["Model"]) == ["Model"]
+    assert unfinished(namespace()["Model"]) == []
+
+
+def test_several_missing_are_listed_once_each(capsys):
+    ns = namespace(stubbed=("kl", "loss"))
+    assert unfinished(ns["loss"], ns["kl"]) == ["loss", "kl"]
+    assert needs(ns["kl"], ns["loss"]) is False
+    out = capsys.readouterr().out
+    assert "`kl`, `loss`" in out and "are not implemented" in out
+
+
+def test_library_functions_are_not_inspected():
+    """Only the notebook's own functions count; torch's internals never read as unfinished."""
+    import torch
+
+    assert unfinished(torch.nn.Linear, torch.logsumexp) == []
+
+
+def test_not_a_function_is_a_clear_error():
+    with pytest.raises(TypeError, match="needs"):
+        needs("kl")

@@ -1,0 +1,101 @@
+"""Helpers that exercise notebooks call besides the checks.
+
+``needs`` guards a cell that uses the learner's functions ("use it: train a small VAE with your
+loss"). Before the tasks are done such a cell would stop Run All with a ``NotImplementedError``
+traceback; instead it is written as
+
+    if needs(elbo_loss):
+        ...  # the cell's work
+
+and, while ``elbo_loss`` (or a function it calls, such as ``kl_divergence``) is still the
+exercise's stub, prints one line saying which task to finish and skips the work.
+
+A function counts as unfinished while its own code still raises ``NotImplementedError`` — what
+``vae-course build`` puts in place of each solution block. Functions and classes it uses from
+the same notebook are followed too, so ``needs(elbo_loss)`` also waits for ``kl_divergence``.
+"""
+
+import inspect
+import types
+
+
+def _own_functions(obj):
+    """The plain functions that make up ``obj``: itself, or every method of a class."""
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    if isinstance(obj, types.FunctionType):
+        return [obj]
+    if inspect.isclass(obj):
+        out = []
+        for value in vars(obj).values():
+            out.extend(_own_functions(value) if isinstance(
+                value, (types.FunctionType, staticmethod, classmethod)) else [])
+        return out
+    return []
+
+
+def _codes(code):
+    """A code object and every code object nested in it (inner functions, comprehensions)."""
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _codes(const)
+
+
+def _raises_not_implemented(fn):
+    return any("NotImplementedError" in code.co_names for code in _codes(fn.__code__))
+
+
+def _label(obj):
+    return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
+
+
+def unfinished(*things):
+    """Names of the given functions/classes, and of those they use from the same notebook, that
+    still raise ``NotImplementedError``; in the order met, without repeats."""
+    missing, seen = [], set()
+
+    def visit(obj):
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        functions = _own_functions(obj)
+        if any(_raises_not_implemented(fn) for fn in functions):
+            name = getattr(obj, "__name__", _label(obj))
+            if name not in missing:
+                missing.append(name)
+        for fn in functions:
+            home = fn.__globals__
+            for code in _codes(fn.__code__):
+                for name in code.co_names:
+                    used = home.get(name)
+                    if used is not None and _defined_in(used, home):
+                        visit(used)
+
+    for thing in things:
+        visit(thing)
+    return missing
+
+
+def _defined_in(obj, namespace):
+    """Whether ``obj`` is a function or class written in the notebook that owns ``namespace``
+    (not one imported from a library)."""
+    functions = _own_functions(obj)
+    return bool(functions) and all(fn.__globals__ is namespace for fn in functions)
+
+
+def needs(*things):
+    """True when every given function (and what it uses) is implemented; otherwise print one
+    line naming what to finish first and return False."""
+    bad = [t for t in things if not (callable(t) or isinstance(t, (staticmethod, classmethod)))]
+    if bad:
+        raise TypeError(f"needs() takes the functions or classes a cell uses, e.g. "
+                        f"needs(elbo_loss); got {type(bad[0]).__name__}")
+    missing = unfinished(*things)
+    if not missing:
+        return True
+    names = ", ".join(f"`{name}`" for name in missing)
+    one = len(missing) == 1
+    print(f"⏸ Skipped: this cell uses {names}, which {'is' if one else 'are'} not implemented "
+          f"yet. Finish {'it' if one else 'them'} above, then run this cell again.")
+    return False
