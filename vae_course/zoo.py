@@ -49,7 +49,7 @@ def autoencoder(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, s
                 "history": history.as_dict()}
 
     model, extra, _ = train_or_load(
-        "ae", config, lambda: Autoencoder(latent_dim, hidden), train)
+        "ae", config, lambda: Autoencoder(latent_dim, hidden), train, device="cpu")
     return model, extra
 
 
@@ -71,7 +71,7 @@ def vae(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, beta=1.0,
                 "history": history.as_dict()}
 
     model, extra, _ = train_or_load(
-        "vae", config, lambda: VAE(latent_dim, hidden, arch=arch), train)
+        "vae", config, lambda: VAE(latent_dim, hidden, arch=arch), train, device="cpu")
     return model, extra
 
 
@@ -136,5 +136,5 @@ def sprites_vae(beta, seed=0, steps=None, latent_dim=None, hidden=None, batch_si
                 "kl_per_dim": kl_per_dimension(mu, logvar).tolist(),
                 "seconds": history.seconds, "history": history.as_dict()}
 
-    model, extra, _ = train_or_load("sprites-vae", config, make_model, train)
+    model, extra, _ = train_or_load("sprites-vae", config, make_model, train, device=device)
     return model.cpu().eval(), extra
