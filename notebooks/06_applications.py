@@ -41,8 +41,9 @@ import numpy as np
 import torch
 
 from vae_course import zoo
-from vae_course.anomaly import negative_elbo, reconstruction_error
+from vae_course.anomaly import SCORES, all_scores, negative_elbo, reconstruction_error
 from vae_course.cache import train_or_load
+from vae_course.claims import claim
 from vae_course.classifier import digit_likeness, frechet_digit_distance
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
@@ -53,10 +54,10 @@ from vae_course.plots import show_images
 from vae_course.sprites import make_sprites
 from vae_course.train import fit
 
-seed_everything(0)
+SEED = seed_everything()  # 0, or $VAE_COURSE_SEED
 device = get_device()
 data = load_mnist()
-print("device:", device)
+print("device:", device, " seed:", SEED)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The models come from `vae_course.zoo` (trained once, then cached): the digit **ruler** of
@@ -65,7 +66,7 @@ print("device:", device)
 
 # %% slideshow={"slide_type": "fragment"}
 ruler, ruler_accuracy = zoo.digit_ruler(data=data)
-vae16, vae16_info = zoo.vae(latent_dim=16, data=data)
+vae16, vae16_info = zoo.vae(latent_dim=16, seed=SEED, data=data)
 ruler, vae16 = ruler.to(device).eval(), vae16.to(device).eval()
 print(f"ruler test accuracy {ruler_accuracy:.3f}")
 print(f"held-out -ELBO of the 16-D VAE: {vae16_info['test_nelbo']:.1f} nats/image")
@@ -110,7 +111,7 @@ show_images(torch.cat(rows), nrow=10, row_labels=labels,
 # at the norm of the midpoint code: the straight chord cuts inside the cloud of codes.
 
 # %% slideshow={"slide_type": "fragment"}
-g = torch.Generator().manual_seed(0)
+g = torch.Generator().manual_seed(SEED)
 idx = torch.randint(len(data.x_test), (2, 1000), generator=g)
 idx = idx[:, data.y_test[idx[0]] != data.y_test[idx[1]]][:, :400]
 xa, xb = data.x_test[idx[0]], data.x_test[idx[1]]
@@ -128,9 +129,11 @@ print(f"{len(xa)} pairs. Midpoint norm vs the ends: linear {-100 * shrink_linear
       f"spherical {-100 * shrink_spherical:+.0f}%")
 print(f"digit-likeness of the midpoints: pixel fade {score_pixels:.3f}, "
       f"linear {score_linear:.3f}, spherical {score_spherical:.3f}")
-assert shrink_linear > 0.10 and abs(shrink_spherical) < 0.05
-assert score_spherical > score_pixels and score_spherical > score_linear
-assert abs(score_linear - score_pixels) < 0.05
+claim("linear midpoint: norm shrinkage", shrink_linear, above=0.10)
+claim("spherical midpoint: |norm change|", abs(shrink_spherical), below=0.05)
+claim("digit-likeness, spherical minus the better of fade and linear",
+      score_spherical - max(score_pixels, score_linear), above=0)
+claim("digit-likeness, |linear − fade|", abs(score_linear - score_pixels), below=0.05)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # - The linear midpoint is markedly shorter than its ends (printed above: more than 10% shorter),
@@ -166,11 +169,11 @@ assert abs(score_linear - score_pixels) < 0.05
 # training digits give the floor.
 
 # %% slideshow={"slide_type": "fragment"}
-ae16, ae16_info = zoo.autoencoder(latent_dim=16, steps=2000, data=data)
+ae16, ae16_info = zoo.autoencoder(latent_dim=16, steps=2000, seed=SEED, data=data)
 ae16 = ae16.to(device).eval()
 z_ae = encode_all(ae16, data.x_train)
 n = 1000
-g = torch.Generator().manual_seed(1)
+g = torch.Generator().manual_seed(SEED + 1)
 
 
 def some_codes():
@@ -222,10 +225,15 @@ print(f"autoencoder with codes fitted after training ({best_fitted}): FDD {fdd_f
       f"({fdd_vae / fdd_fitted:.2f}x its FDD)")
 print(f"greyness: VAE {table['VAE, prior N(0, I)']['greyness']:.3f} vs {best_fitted} "
       f"{table[best_fitted]['greyness']:.3f}")
-assert fdd_vae < fdd_same_recipe / 3, "the VAE generates far better from N(0, I)"
-assert table["real training digits"]["FDD"] < 0.2 * min(fdd_vae, fdd_fitted)
-assert table["VAE, prior N(0, I)"]["classes (>= 2%)"] >= 9
-assert table["VAE, prior N(0, I)"]["greyness"] > table[best_fitted]["greyness"]
+claim("FDD, AE from N(0, I) / VAE from its prior", fdd_same_recipe / fdd_vae, above=3)
+claim("FDD, real digits / the better generator", table["real training digits"]["FDD"]
+      / min(fdd_vae, fdd_fitted), below=0.2)
+claim("classes the VAE's samples cover (>= 2% each)",
+      table["VAE, prior N(0, I)"]["classes (>= 2%)"], above=8.5)
+claim("FDD, VAE prior samples / best AE sampler fitted after training", fdd_vae / fdd_fitted,
+      above=1)
+claim("greyness, VAE minus best fitted AE sampler",
+      table["VAE, prior N(0, I)"]["greyness"] - table[best_fitted]["greyness"], above=0)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # What the table says:
@@ -236,9 +244,9 @@ assert table["VAE, prior N(0, I)"]["greyness"] > table[best_fitted]["greyness"]
 #   codes live, and cover (nearly) all ten digits. That is what the KL term buys: a sampling
 #   distribution that is part of the model, with nothing to fit afterwards.
 # - **Against an autoencoder whose codes were fitted *after* training, the folklore "VAE samples
-#   are better" does not hold here.** On the 4,000-digit subset, the fitted Gaussian or the
-#   midpoints of the autoencoder score a lower FDD than the VAE's prior samples (the second
-#   printed line says which, and by how much, on the MNIST you are using). The VAE's samples
+#   are better" does not hold here.** The better of the fitted Gaussian and the midpoints scores
+#   a lower FDD than the VAE's prior samples (the second printed line says which, and by how
+#   much; asserted for the 5,000-digit subset and seeds 0–2, where it held every time). The VAE's samples
 #   are greyer than those of the best autoencoder sampler (third printed line): the KL term
 #   makes neighbouring codes overlap, and the decoder answers an ambiguous code with an
 #   average of the digits it could be.
@@ -273,19 +281,22 @@ assert table["VAE, prior N(0, I)"]["greyness"] > table[best_fitted]["greyness"]
 # %% slideshow={"slide_type": "fragment"}
 UNSEEN = 7
 normal_train = data.x_train[data.y_train != UNSEEN]
-config = {"latent_dim": 16, "hidden": 400, "steps": 1500, "unseen": UNSEEN,
+config = {"latent_dim": 16, "hidden": 400, "steps": 1500, "unseen": UNSEEN, "seed": SEED,
           "data": data.source, "n": len(normal_train)}
 detector, _, _ = train_or_load(
     "vae-without-7", config, lambda: VAE(16, 400),
-    lambda m: {"seconds": fit(m, normal_train, steps=1500, seed=0, desc="VAE (no 7s)").seconds})
+    lambda m: {"seconds": fit(m, normal_train, steps=1500, seed=SEED,
+                              desc="VAE (no 7s)").seconds})
 detector = detector.to(device).eval()
 
 normal = data.x_test[data.y_test != UNSEEN]
-g = torch.Generator().manual_seed(2)
+g = torch.Generator().manual_seed(SEED + 2)
 blot = normal.clone()
+in_blot = torch.zeros_like(blot, dtype=torch.bool)
 top, left = torch.randint(4, 18, (2, len(blot)), generator=g)  # the blot's corner
 for i in range(len(blot)):
     blot[i, 0, top[i]:top[i] + 6, left[i]:left[i] + 6] = 1.0
+    in_blot[i, 0, top[i]:top[i] + 6, left[i]:left[i] + 6] = True
 sprites = make_sprites(size=28).images
 sprites = sprites[torch.randperm(len(sprites), generator=g)[:1000]]
 anomalies = {"blot": blot, f"unseen digit {UNSEEN}": data.x_test[data.y_test == UNSEEN],
@@ -323,20 +334,38 @@ print("mean -ELBO (nats/image):", {k: round(v, 1) for k, v in mean_nelbo.items()
 gap = max(abs(results[kind, "reconstruction error"] - results[kind, "-ELBO"])
           for kind in anomalies)
 print(f"largest AUROC difference between the two scores: {gap:.3f}")
+
+
+def pixel_error(x):
+    """Per-pixel reconstruction error (BCE at z = μ), shape of x."""
+    with torch.no_grad():
+        mu, _ = detector.encode(x.to(device))
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            detector.decode(mu), x.to(device), reduction="none").cpu()
+
+
+extra = (pixel_error(blot) - pixel_error(normal)).clamp(min=0)  # what the blot added, per pixel
+share_inside = ((extra * in_blot).sum() / extra.sum()).item()
+print(f"of the error the blots add, {share_inside:.0%} lies inside the blots, which cover "
+      f"{36 / 784:.1%} of an image")
 for name in scorers:
-    assert results["blot", name] > 0.7
-    assert 0.3 < results[f"unseen digit {UNSEEN}", name] < 0.7
-    assert results["sprites", name] < 0.5
-assert mean_nelbo["sprites"] < mean_nelbo["normal digits"]
-assert gap < 0.05
+    claim(f"blot AUROC, {name}", results["blot", name], above=0.7)
+    claim(f"unseen-digit AUROC, {name}", results[f"unseen digit {UNSEEN}", name],
+          above=0.5, below=0.8)
+    claim(f"sprites AUROC, {name}", results["sprites", name], below=0.5)
+claim("mean −ELBO, sprites minus normal digits (nats)",
+      mean_nelbo["sprites"] - mean_nelbo["normal digits"], below=0)
+claim("largest AUROC difference, reconstruction vs −ELBO", gap, below=0.05)
+claim("share of the blots' extra error inside the blot", share_inside, above=0.5)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Reading the three panels:
 #
 # - **Blots are caught** (AUROC above 0.7 for both scores): the model cannot redraw a square it
-#   never saw, and the error lands exactly where the defect is.
-# - **The unseen digit is barely distinguishable from normal digits** (AUROC between 0.3 and
-#   0.7): a 7 is made of strokes the model has drawn many times in 1s, 2s and 9s.
+#   never saw, and most of the error the blot adds lies inside the blot (the share printed
+#   above, for a square that covers under 5% of the image).
+# - **The unseen digit is only weakly distinguished from normal digits** (AUROC above chance
+#   but below 0.8): a 7 is made of strokes the model has drawn many times in 1s, 2s and 9s.
 # - **Sprites score as *more* normal than real digits** (AUROC below 0.5; their mean −ELBO is
 #   lower, printed above). A flat white shape on black is simply easy to compress. A likelihood
 #   measures how *simple* an image is as much as how *familiar* it is — Nalisnick et al. (2019)
@@ -344,14 +373,84 @@ assert gap < 0.05
 # - The two scores rank images almost identically here (AUROCs within 0.05): the KL term is
 #   small next to the reconstruction term.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Correcting for simplicity, and two baselines
+#
+# Serrà et al. (2020) separate "simple" from "familiar" with a generic lossless compressor:
+# score an image by how many nats the model needs to code it *minus* how many nats PNG needs.
+# A simple image is cheap for both, so the difference is left with what the model knows that
+# PNG does not. Here, the model's −ELBO is a Bernoulli code length of grey pixels, not a code
+# of the same 8-bit image that PNG stores, so the two are not in the same currency. We try the
+# plain difference, and the difference with PNG's length weighted by w, the slope of −ELBO on
+# PNG length across the *normal training* images (nothing about anomalies is used).
+#
+# And before trusting any VAE score, compare with what a practitioner tries first: the error
+# of a PCA reconstruction with 16 components (as many as the VAE's code) and the pixel distance
+# to the nearest normal training image (scikit-learn). `all_scores` in
+# `vae_course/anomaly.py` computes all six; `vae-course bench` uses the same function.
+
+# %% slideshow={"slide_type": "fragment"}
+normal_all, w = all_scores(detector, normal_train, normal)
+auroc_table = {}
+for kind, x in anomalies.items():
+    scores, _ = all_scores(detector, normal_train, x)
+    y = torch.cat([torch.zeros(len(normal)), torch.ones(len(x))])
+    auroc_table[kind] = {name: auroc(torch.cat([normal_all[name], scores[name]]), y)
+                   for name in SCORES}
+print(f"w = {w:.3f} nats of −ELBO per nat of PNG (fitted on normal training digits)\n")
+print(f"{'AUROC':22s}" + "".join(f"{kind:>18s}" for kind in anomalies))
+for name in SCORES:
+    print(f"{name:22s}" + "".join(f"{auroc_table[kind][name]:18.3f}" for kind in anomalies))
+print(auroc_table)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# PLACEHOLDER_CORRECTION_PROSE
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### One class at a time: every digit as the normal one
+#
+# The standard benchmark (one-class MNIST): for each digit d, train a VAE on the training
+# images of d alone, score every held-out digit, and ask how well "not d" is told from "d".
+# Ten small VAEs, 500 steps each (cached after the first run).
+
+# %% slideshow={"slide_type": "fragment"}
+per_digit = {name: [] for name in SCORES}
+weights = []
+for digit in range(10):
+    x_d = data.x_train[data.y_train == digit]
+    one_class, _, _ = train_or_load(
+        "vae-one-class", {"digit": digit, "latent_dim": 16, "hidden": 400, "steps": 500,
+                          "batch": 64, "seed": SEED, "data": data.source, "n": len(x_d)},
+        lambda: VAE(16, 400),
+        lambda m: {"seconds": fit(m, x_d, steps=500, batch_size=64, seed=SEED + digit,
+                                  progress=False).seconds}, verbose=False)
+    scores, w_d = all_scores(one_class.to(device).eval(), x_d, data.x_test)
+    weights.append(w_d)
+    for name in SCORES:
+        per_digit[name].append(auroc(scores[name], (data.y_test != digit).long()))
+mean_auroc = {name: float(np.mean(v)) for name, v in per_digit.items()}
+print(f"{'AUROC, normal digit =':22s}" + "".join(f"{d:>6d}" for d in range(10)) + "   mean")
+for name in SCORES:
+    print(f"{name:22s}" + "".join(f"{v:6.3f}" for v in per_digit[name])
+          + f"  {mean_auroc[name]:.3f}")
+best_vae = max(SCORES[:4], key=mean_auroc.get)
+print(f"best VAE-based score: {best_vae} ({mean_auroc[best_vae]:.3f}); PCA "
+      f"{mean_auroc['PCA error']:.3f}; nearest neighbour {mean_auroc['kNN distance']:.3f}")
+
+# %% slideshow={"slide_type": "fragment"}
+print(per_digit)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# PLACEHOLDER_ONE_CLASS_PROSE
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes
 # - Before revealing the sprites panel, ask: "a model trained on digits sees a triangle — high
 #   or low anomaly score?" Most people say high.
 # - Practical takeaways: reconstruction-based detection works for local defects; for semantic
-#   novelty (a new class) or simpler inputs it fails silently. Fixes in the literature compare
-#   against a complexity estimate (Serrà et al., 2020) or use likelihood ratios (Ren et al.,
-#   2019).
+#   novelty (a new class) or simpler inputs it fails silently unless corrected for complexity.
+#   A likelihood ratio against a background model (Ren et al., 2019) is the other standard fix.
+# - Always put PCA and nearest neighbours in the table: on small images they are hard to beat.
 # - Reported AUROC depends heavily on what you call an anomaly. Always say which.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -395,7 +494,7 @@ def effect(direction):
 
 
 ink, kept = effect(v)
-g = torch.Generator().manual_seed(3)
+g = torch.Generator().manual_seed(SEED + 3)
 random_dirs = [d / d.norm() * v.norm() for d in torch.randn(20, 16, generator=g)]
 random_ink = np.array([effect(d)[0] for d in random_dirs])
 for a, i, k in zip(alphas, ink, kept):
@@ -420,11 +519,12 @@ random_change = np.abs(random_ink[:, at[1.0]] - random_ink[:, at[0.0]]).mean()
 print(f"alpha = 1: ink +{100 * rise:.0f}% along v; random directions change it by "
       f"{random_change:.1f} on average vs {ink[at[1.0]] - ink[at[0.0]]:.1f} along v")
 print(f"same class: {kept[at[0.5]]:.2f} at alpha 0.5, {kept[at[2.0]]:.2f} at alpha 2")
-assert np.all(np.diff(ink) > 0)
-assert rise > 0.25
-assert random_change < 0.5 * (ink[at[1.0]] - ink[at[0.0]])
-assert kept[at[0.5]] > 0.8 and kept[at[-0.5]] > 0.8
-assert kept[at[2.0]] < kept[at[0.5]]
+claim("smallest rise of ink from one α to the next", np.diff(ink).min(), above=0)
+claim("ink rise at α = 1", rise, above=0.25)
+claim("ink change, random directions / v", random_change / (ink[at[1.0]] - ink[at[0.0]]),
+      below=0.5)
+claim("same class at α = ±0.5 (the lower)", min(kept[at[0.5]], kept[at[-0.5]]), above=0.8)
+claim("same class, α = 0.5 minus α = 2", kept[at[0.5]] - kept[at[2.0]], above=0)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # What the measurements say:

@@ -39,6 +39,8 @@ def claim(name, value, *, above=None, below=None):
     if above is None and below is None:
         raise ValueError(f"claim {name!r}: give a bound (above=, below= or both)")
     value = float(value)
+    above = None if above is None else float(above)
+    below = None if below is None else float(below)
     ok = (math.isfinite(value) and (above is None or value > above)
           and (below is None or value < below))
     _record(name, value, above, below, ok)
