@@ -31,11 +31,12 @@
 # %% slideshow={"slide_type": "skip"}
 import torch
 
-from vae_course import zoo
+from vae_course import course_models as zoo
 from vae_course.claims import claim
-from vae_course.classifier import digit_likeness, frechet_digit_distance
+from vae_course.classifier import digit_likeness
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
+from vae_course.frechet import frechet_digit_distance
 from vae_course.metrics import encode_all
 from vae_course.models import Autoencoder
 from vae_course.plots import plot_history, plot_latent_map, show_images

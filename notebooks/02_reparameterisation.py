@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch.distributions import Normal
 
-from vae_course import zoo
+from vae_course import course_models as zoo
 from vae_course.data import load_mnist
 from vae_course.claims import claim
 from vae_course.device import get_device, seed_everything

@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch.distributions import Normal, kl_divergence as torch_kl
 
-from vae_course import zoo
+from vae_course import course_models as zoo
 from vae_course.claims import claim
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything

@@ -45,7 +45,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from vae_course import zoo
+from vae_course import course_models as zoo
 from vae_course.claims import claim
 from vae_course.device import get_device, seed_everything
 from vae_course.losses import kl_per_dimension

@@ -40,13 +40,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from vae_course import zoo
+from vae_course import course_models as zoo
 from vae_course.anomaly import SCORES, all_scores, negative_elbo, reconstruction_error
 from vae_course.cache import train_or_load
 from vae_course.claims import claim
-from vae_course.classifier import digit_likeness, frechet_digit_distance
+from vae_course.classifier import digit_likeness
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
+from vae_course.frechet import frechet_digit_distance
 from vae_course.latent import apply_attribute, attribute_vector, interpolate_images, slerp
 from vae_course.metrics import auroc, encode_all, roc_curve
 from vae_course.models import VAE
@@ -60,9 +61,9 @@ data = load_mnist()
 print("device:", device, " seed:", SEED)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The models come from `vae_course.zoo` (trained once, then cached): the digit **ruler** of
-# notebook 01 and a **VAE with a 16-D code** and the course's standard budget (3,000 steps, the
-# same MLP encoder and decoder as notebook 01's autoencoder).
+# The models come from `vae_course.course_models` (imported as `zoo`; trained once, then
+# cached): the digit **ruler** of notebook 01 and a **VAE with a 16-D code** and the course's
+# standard budget (3,000 steps, the same MLP encoder and decoder as notebook 01's autoencoder).
 
 # %% slideshow={"slide_type": "fragment"}
 ruler, ruler_accuracy = zoo.digit_ruler(data=data)

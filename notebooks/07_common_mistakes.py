@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from vae_course import zoo
+from vae_course import course_models as zoo
 from vae_course.anomaly import reconstruction_error
 from vae_course.classifier import digit_likeness
 from vae_course.data import load_mnist

@@ -35,7 +35,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
-from vae_course import zoo
+from vae_course import course_models as zoo
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
 from vae_course.plots import plot_latent_map, show_images

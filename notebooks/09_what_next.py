@@ -33,11 +33,12 @@ import math
 import torch
 from sklearn.mixture import GaussianMixture
 
-from vae_course import zoo
+from vae_course import course_models as zoo
 from vae_course.claims import claim
-from vae_course.classifier import accuracy, frechet_digit_distance
+from vae_course.classifier import accuracy
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
+from vae_course.frechet import frechet_digit_distance
 from vae_course.losses import reconstruction_loss
 from vae_course.metrics import encode_all
 from vae_course.plots import show_images

@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from vae_course.execute import make_client
 
 
 def main(argv):
@@ -23,8 +24,7 @@ def main(argv):
     out = Path(argv[1]) if len(argv) > 1 else Path("build/figures") / path.stem
     out.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=900, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = make_client(nb, path.parent, timeout=900)
     start = time.perf_counter()
     error = None
     try:

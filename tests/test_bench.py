@@ -131,6 +131,29 @@ def test_lecture_notebooks_lists_numbered_notebooks_in_order(tmp_path):
     assert [p.name for p in bench.lecture_notebooks(tmp_path)] == ["00_a.ipynb", "01_b.ipynb"]
 
 
+def test_every_registered_section_follows_the_protocol():
+    """A section is a module with NAME, HELP, FULL/QUICK settings, run(ctx) and rows(results)."""
+    from vae_course.bench.sections import REGISTRY
+
+    keys = []
+    for section in REGISTRY:
+        assert section.NAME and section.HELP.strip(), section
+        assert set(section.FULL) == set(section.QUICK), section.NAME
+        keys += list(section.FULL)
+        assert callable(section.run) and section.rows({}) == [], section.NAME
+        assert set(getattr(section, "NEEDS", ())) <= set(bench.SECTIONS[:bench.SECTIONS.index(
+            section.NAME)]), f"{section.NAME} needs a section that runs after it"
+    assert len(keys) == len(set(keys)), "two sections share a settings key"
+    assert bench.settings(quick=False).keys() == bench.settings(quick=True).keys()
+
+
+def test_a_section_runs_after_the_sections_it_needs():
+    from vae_course.bench.runner import _with_needs
+
+    assert [s.NAME for s in _with_needs(["likelihood"])] == ["equal_budget", "likelihood"]
+    assert [s.NAME for s in _with_needs(["anomaly", "throughput"])] == ["throughput", "anomaly"]
+
+
 def _results(ratio, gain):
     return {
         "quick": False, "machine": {"cores": 2, "threads": 2, "torch": "2.x", "device": "cpu",

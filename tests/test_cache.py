@@ -187,15 +187,15 @@ def test_checkpoint_round_trip_keeps_weights_and_extra(tmp_path):
 
 
 def test_prepare_lists_the_course_models_without_training(capsys, monkeypatch):
-    from vae_course import cli, zoo
+    from vae_course import cli, course_models
 
     labels = [label for label, _ in cli.course_models()]
     functions = [make for _, make in cli.course_models()]
-    for needed in (zoo.digit_ruler, zoo.autoencoder, zoo.vae):
+    for needed in (course_models.digit_ruler, course_models.autoencoder, course_models.vae):
         assert needed in functions
-    if hasattr(zoo, "sprites_vae"):
-        assert any("sprites" in label for label in labels)
-    monkeypatch.setattr(zoo, "vae", lambda *a, **k: pytest.fail("--list must not train"))
+    assert sum("sprites" in label for label in labels) == len(course_models.SPRITES_BETAS)
+    monkeypatch.setattr(course_models, "vae",
+                        lambda *a, **k: pytest.fail("--list must not train"))
     assert cli.main(["prepare", "--list"]) == 0
     assert capsys.readouterr().out.splitlines() == labels
 

@@ -5,7 +5,7 @@ import sys
 
 import nbformat
 
-from vae_course.checker import expected_checks, parse_results, report
+from vae_course.checks.notebook_runner import expected_checks, parse_results, report
 from vae_course.checks import CheckResult, show
 from vae_course.paths import COURSE_ROOT
 

@@ -10,11 +10,11 @@ import ast
 import jupytext
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from vae_course.build import BEGIN, stub_solutions
-from vae_course.checker import _kernel_manager, expected_checks, parse_results
 from vae_course.checks import TODO
+from vae_course.checks.notebook_runner import expected_checks, parse_results
+from vae_course.execute import current_env_kernel_manager, make_client
 from vae_course.paths import COURSE_ROOT
 
 EXERCISES = sorted((COURSE_ROOT / "exercises").glob("*.ipynb"))
@@ -60,9 +60,8 @@ def test_solution_cells_are_stubbed_and_each_has_a_check(solution):
 def test_exercise_runs_with_stubs_and_only_stubs_raise(path):
     nb = nbformat.read(path, as_version=4)
     hints = stub_hints(nb)
-    client = NotebookClient(nb, timeout=900, allow_errors=True, kernel_name="python3",
-                            km=_kernel_manager("python3"),
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = make_client(nb, path.parent, timeout=900, allow_errors=True,
+                         km=current_env_kernel_manager())
     client.execute()
     errors = [(i, out) for i, cell in enumerate(nb.cells) for out in cell.get("outputs", [])
               if out.output_type == "error"]

@@ -5,7 +5,7 @@ import jupytext
 import nbformat
 import pytest
 
-from vae_course import checker
+from vae_course.checks import notebook_runner
 
 # A stand-in check (no torch import, so each kernel starts fast) that reports like a real one.
 SETUP = '''from IPython.display import display
@@ -25,7 +25,7 @@ def write(tmp_path, *cells, name="nb.ipynb"):
 
 
 def check(path, *options, capsys):
-    code = checker.main([str(path), *options])
+    code = notebook_runner.main([str(path), *options])
     return code, capsys.readouterr().out
 
 
@@ -100,5 +100,5 @@ def test_unreadable_inputs_exit_2(tmp_path, capsys, content, message):
     path = tmp_path / "bad.ipynb"
     if content is not None:
         path.write_text(content)
-    assert checker.main([str(path)]) == 2
+    assert notebook_runner.main([str(path)]) == 2
     assert message in capsys.readouterr().err

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from vae_course import cli, data, zoo
+from vae_course import cli, course_models, data
 from vae_course.data import MNIST_FILES, MNISTFilesError, download_mnist, load_mnist, mnist_raw_dir
 from vae_course.paths import DATA_ENV
 
@@ -198,7 +198,7 @@ def test_a_read_only_installation_still_trains_and_returns_models(tmp_path, monk
     is not cached, and the model comes back usable."""
     monkeypatch.setenv(DATA_ENV, str(unwritable(tmp_path)))
     before = snapshot(tmp_path)
-    ruler, test_accuracy = zoo.digit_ruler(steps=3)
+    ruler, test_accuracy = course_models.digit_ruler(steps=3)
     out = capsys.readouterr().out
     assert "Could not cache the model" in out and "VAE_COURSE_DATA" in out
     assert 0 <= test_accuracy <= 1 and not ruler.training

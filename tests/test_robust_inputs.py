@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from vae_course import (anomaly, cache, classifier, data, latent, losses, metrics, models, plots,
                         schedules, train)
-from vae_course.validate import check_values, describe
+from vae_course.argcheck import check_values, describe
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -19,7 +19,7 @@ import torch
 
 from .losses import kl_divergence, reconstruction_loss
 from .train import is_vae
-from .validate import check_int, check_module, check_tensor
+from .argcheck import check_int, check_module, check_tensor
 
 
 def _batches(model, x, batch_size):

@@ -19,7 +19,7 @@ import torch
 
 from .device import get_device
 from .paths import models_dir
-from .validate import check_callable, describe, fail
+from .argcheck import check_callable, describe, fail
 
 NO_CACHE_ENV = "VAE_COURSE_NO_CACHE"
 

@@ -2,21 +2,17 @@
 
 Two readings of the same ruler, used for the autoencoder (notebook 01) and the VAE (notebook 06):
 
-* **confidence** — the classifier's mean largest softmax probability. Simple, but a classifier
-  can be confidently wrong: on pure noise it still says ~0.7 (notebook 01 measures this).
-* **Fréchet digit distance (FDD)** — fit a Gaussian to the classifier's 64 penultimate features
-  of the generated images and another to those of real test digits, and take the Fréchet
-  distance between them (the recipe of FID, with a small in-course MNIST classifier in place of
-  Inception). 0 means indistinguishable from real digits *as a set*: it penalises both strange
-  images and a lack of variety. Real training digits score about 8 against the test digits,
-  noise well over 1,000.
+* **confidence** (here) — the classifier's mean largest softmax probability. Simple, but a
+  classifier can be confidently wrong: on pure noise it still says ~0.7 (notebook 01 measures
+  this).
+* **Fréchet digit distance (FDD)** — the set-level reading, in ``vae_course.frechet``.
 """
 
 import torch
 from torch import nn
 
 from .device import get_device, seed_everything
-from .validate import (check_images, check_int, check_module, check_number, check_tensor,
+from .argcheck import (check_images, check_int, check_module, check_number, check_tensor,
                        check_values, fail)
 
 
@@ -96,39 +92,3 @@ def digit_confidence(classifier, images):
 def digit_likeness(classifier, images):
     """Mean confidence of the ruler over ``images`` (in [0.1, 1]; higher = more digit-like)."""
     return digit_confidence(classifier, images).mean().item()
-
-
-@torch.no_grad()
-def features(classifier, images, batch_size=1000):
-    """The ruler's penultimate-layer features of ``images``, shape (N, 64), on the CPU."""
-    device = next(classifier.parameters()).device
-    body = classifier[:-1]
-    return torch.cat([body(images[i:i + batch_size].to(device)).cpu()
-                      for i in range(0, len(images), batch_size)])
-
-
-def frechet_distance(a, b):
-    """Fréchet distance between Gaussians fitted to two sets of feature vectors (N, D):
-
-        ||m_a − m_b||² + tr(C_a + C_b − 2 (C_a^½ C_b C_a^½)^½)
-
-    computed in float64 with symmetric eigendecompositions (no scipy needed).
-    """
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"a, b: expected (N, D) feature sets with the same D, got "
-                         f"{tuple(a.shape)} and {tuple(b.shape)}")
-    if len(a) < 2 or len(b) < 2:
-        raise ValueError("a, b: need at least 2 vectors each to fit a Gaussian")
-    a, b = a.double(), b.double()
-    mean_a, mean_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
-    vals, vecs = torch.linalg.eigh(cov_a)
-    root_a = vecs @ torch.diag(vals.clamp(min=0).sqrt()) @ vecs.T
-    cross = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp(min=0).sqrt().sum()
-    value = (mean_a - mean_b).pow(2).sum() + cov_a.trace() + cov_b.trace() - 2 * cross
-    return max(float(value), 0.0)
-
-
-def frechet_digit_distance(classifier, images, reference):
-    """FDD of ``images`` against ``reference`` real digits (lower = more like real digits)."""
-    return frechet_distance(features(classifier, images), features(classifier, reference))

@@ -73,23 +73,21 @@ def cmd_data(args, extra):
 def course_models():
     """Every cached model the lectures and widgets load, as (label, function that returns it
     trained). ``vae-course prepare`` calls each one; a model already in the cache just loads.
-    A notebook that starts using another zoo model should add it here."""
-    from . import zoo
+    A notebook that starts using another course model should add it here."""
+    from . import course_models as trained
 
-    models = [("digit ruler (classifier that scores generated digits)", zoo.digit_ruler),
-              ("autoencoder, 2-D latent (notebook 01)", zoo.autoencoder),
+    models = [("digit ruler (classifier that scores generated digits)", trained.digit_ruler),
+              ("autoencoder, 2-D latent (notebook 01)", trained.autoencoder),
               ("autoencoder, 16-D latent, 2,000 steps (notebooks 01, 06)",
-               lambda: zoo.autoencoder(latent_dim=16, steps=2000)),
-              ("VAE, 2-D latent (notebooks 02, 03, 08)", zoo.vae),
-              ("VAE, 16-D latent (notebook 06)", lambda: zoo.vae(latent_dim=16))]
+               lambda: trained.autoencoder(latent_dim=16, steps=2000)),
+              ("VAE, 2-D latent (notebooks 02, 03, 08)", trained.vae),
+              ("VAE, 16-D latent (notebook 06)", lambda: trained.vae(latent_dim=16))]
     for d in (2, 8, 32):
         models.append((f"VAE, {d}-D latent, 1,000 steps (notebook 09)",
-                       lambda d=d: zoo.vae(latent_dim=d, steps=1000)))
-    sprites_vae = getattr(zoo, "sprites_vae", None)
-    if sprites_vae is not None:
-        for beta in getattr(zoo, "SPRITES_BETAS", (1.0, 4.0, 10.0)):
-            models.append((f"sprites β-VAE, β = {beta:g} (notebooks 05, 08)",
-                           lambda beta=beta: sprites_vae(beta)))
+                       lambda d=d: trained.vae(latent_dim=d, steps=1000)))
+    for beta in trained.SPRITES_BETAS:
+        models.append((f"sprites β-VAE, β = {beta:g} (notebooks 05, 08)",
+                       lambda beta=beta: trained.sprites_vae(beta)))
     return models
 
 
@@ -118,6 +116,12 @@ def cmd_prepare(args, extra):
     print(f"Models are cached in {models_dir()}." if not failed else
           f"{failed} model(s) failed; the notebooks will train them when they run.")
     return 1 if failed else 0
+
+
+# Commands whose arguments their own module parses: name -> (module in vae_course, help).
+DELEGATED = {"check": ("checks.notebook_runner", "run an exercise notebook's checks"),
+             "slides": ("slides", "build offline slide decks"),
+             "bench": ("bench", "measure speed and quality")}
 
 
 def _delegate(module_name):
@@ -153,20 +157,16 @@ def main(argv=None):
     p.add_argument("--list", action="store_true", help="only list the models")
     p.set_defaults(func=cmd_prepare)
 
-    for name, module, text in (("check", "checker", "run an exercise notebook's checks"),
-                               ("slides", "slides", "build offline slide decks"),
-                               ("bench", "bench", "measure speed and quality")):
+    for name, (module, text) in DELEGATED.items():
         p = sub.add_parser(name, help=text, add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(func=_delegate(module))
 
     argv = sys.argv[1:] if argv is None else list(argv)
-    delegated = {"check": "checker", "slides": "slides", "bench": "bench"}
-    if argv and argv[0] in delegated:  # hand their arguments over untouched and in order
-        return _delegate(delegated[argv[0]])(argparse.Namespace(rest=argv[1:]), [])
+    if argv and argv[0] in DELEGATED:  # hand their arguments over untouched and in order
+        return _delegate(DELEGATED[argv[0]][0])(argparse.Namespace(rest=argv[1:]), [])
     args, extra = parser.parse_known_args(argv)
-    if args.command not in ("lab",) and extra and args.command not in ("check", "slides",
-                                                                       "bench"):
+    if args.command not in ("lab",) and extra and args.command not in DELEGATED:
         parser.error(f"unrecognised arguments: {' '.join(extra)}")
     return args.func(args, extra)
 

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from .paths import data_dir
-from .validate import describe, fail
+from .argcheck import describe, fail
 
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte",

@@ -17,7 +17,7 @@ recommended for prior samples; notebook 06 measures whether it matters for encod
 import torch
 
 from .metrics import encode_all
-from .validate import check_module, check_values, fail
+from .argcheck import check_module, check_values, fail
 
 
 def _as_codes(z, name):

@@ -13,7 +13,7 @@ from collections import namedtuple
 import torch
 import torch.nn.functional as F
 
-from .validate import (check_choice, check_int, check_module, check_number, check_same_device,
+from .argcheck import (check_choice, check_int, check_module, check_number, check_same_device,
                        check_same_shape, check_tensor, check_values)
 
 LossTerms = namedtuple("LossTerms", "loss recon kl")

@@ -6,7 +6,7 @@ Each function has known-answer tests in ``tests/test_metrics.py``.
 import numpy as np
 import torch
 
-from .validate import (check_int, check_module, check_number, check_tensor, check_values,
+from .argcheck import (check_int, check_module, check_number, check_tensor, check_values,
                        fail, to_numpy_1d)
 
 

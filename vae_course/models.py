@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from .validate import check_int, check_tensor, describe, fail
+from .argcheck import check_int, check_tensor, describe, fail
 
 
 class MLPEncoder(nn.Module):

@@ -37,3 +37,10 @@ def models_dir():
     if os.environ.get(MODELS_ENV):
         return Path(os.environ[MODELS_ENV]).expanduser()
     return data_dir() / "models"
+
+
+def lecture_notebooks(root=None):
+    """The lecture notebooks (``notebooks/[0-9]*.ipynb``), in course order; the bench times
+    them and the slides turn each into a deck."""
+    root = Path(root) if root is not None else COURSE_ROOT
+    return sorted((root / "notebooks").glob("[0-9]*.ipynb"))

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .validate import check_int, describe, fail
+from .argcheck import check_int, describe, fail
 
 
 def _as_numpy_images(images):

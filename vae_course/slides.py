@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import COURSE_ROOT
+from .paths import COURSE_ROOT, lecture_notebooks
 
 SOLUTION_TAG = "solution"
 ASSET_DIRS = {"reveal": "reveal.js", "mathjax": "mathjax"}
@@ -133,12 +133,6 @@ def copy_assets(out_dir):
     return copied
 
 
-def lecture_notebooks(root=None):
-    """Every lecture notebook (``notebooks/*.ipynb``), sorted by name."""
-    root = Path(root) if root is not None else COURSE_ROOT
-    return sorted((root / "notebooks").glob("*.ipynb"))
-
-
 def slide_type(cell):
     return (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type", "-")
 
@@ -207,12 +201,9 @@ def _exporter():
 
 def execute_notebook(nb, path, timeout=900):
     """Run a notebook in a fresh kernel (from its own folder) so the deck shows its outputs."""
-    from nbclient import NotebookClient
+    from .execute import execute_notebook as run
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(path).parent)}})
-    client.execute()
-    return nb
+    return run(nb, Path(path).parent, timeout)
 
 
 def remote_resources(page):

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from .device import get_device, seed_everything
 from .losses import LIKELIHOODS, _elbo, _reconstruction
 from .schedules import as_schedule
-from .validate import (check_choice, check_images, check_int, check_module, check_number,
+from .argcheck import (check_choice, check_images, check_int, check_module, check_number,
                        describe)
 
 

@@ -81,6 +81,9 @@ SPRITES_RECIPE = {"latent_dim": 8, "hidden": 256, "arch": "mlp", "batch_size": 1
                   "steps": 4000}
 
 
+SPRITES_BETAS = (1.0, 4.0, 10.0)  # the β of notebook 05's three sprites models (and 08's)
+
+
 def sprites_recipe():
     """The β-VAE recipe of notebook 05 (a copy): a small MLP VAE, Adam, a budget in steps."""
     return dict(SPRITES_RECIPE)

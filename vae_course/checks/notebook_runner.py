@@ -22,27 +22,11 @@ import sys
 import time
 from pathlib import Path
 
-from .checks import LABELS, MARKER_RE, PASS
+from ..execute import current_env_kernel_manager, make_client
+from .framework import LABELS, MARKER_RE, PASS
 
 CHECK_CALL_RE = re.compile(r"^\s*(?:[\w.]+\s*=\s*)?check_(\w+)\s*\(", re.MULTILINE)
 STATUS_OF_LABEL = {label: status for status, label in LABELS.items()}
-
-
-def _kernel_manager(kernel_name):
-    """A kernel manager whose ``python3`` kernel is this Python (the current environment)."""
-    from jupyter_client import AsyncKernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    class CurrentEnvSpecs(KernelSpecManager):
-        def get_kernel_spec(self, name):
-            if name == "python3":
-                import ipykernel.kernelspec
-
-                return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES,
-                                              **ipykernel.kernelspec.get_kernel_dict())
-            return super().get_kernel_spec(name)
-
-    return AsyncKernelManager(kernel_name=kernel_name, kernel_spec_manager=CurrentEnvSpecs())
 
 
 def expected_checks(nb):
@@ -116,13 +100,12 @@ def run_notebook(nb, cwd, timeout=60, max_output=200_000, kernel_name="python3",
     def on_error(cell, cell_index, execute_reply):
         failed[cell_index] = execute_reply["content"].get("ename")
 
-    client = Client(nb, timeout=timeout, allow_errors=True, kernel_name=kernel_name,
-                    startup_timeout=startup_timeout, iopub_timeout=5,
-                    interrupt_on_timeout=True, on_cell_error=on_error,
-                    error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "timeout",
-                                      "traceback": []},
-                    km=_kernel_manager(kernel_name),
-                    resources={"metadata": {"path": str(cwd)}})
+    client = make_client(nb, cwd, timeout, kernel_name=kernel_name, client_class=Client,
+                         allow_errors=True, startup_timeout=startup_timeout, iopub_timeout=5,
+                         interrupt_on_timeout=True, on_cell_error=on_error,
+                         error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "timeout",
+                                           "traceback": []},
+                         km=current_env_kernel_manager(kernel_name))
     with client.setup_kernel(stderr=subprocess.DEVNULL):  # the kernel's own log noise
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":

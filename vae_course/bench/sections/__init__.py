@@ -1,0 +1,20 @@
+"""The sections of ``vae-course bench``, in the order they run and appear in the results table.
+
+A section is a module here with
+
+* ``NAME`` (what ``--only`` takes) and ``HELP`` (its paragraph in ``vae-course bench --help``);
+* ``FULL`` and ``QUICK``: its settings (a dict, keys unique across sections; ``--quick`` takes
+  ``QUICK``), saved with the results;
+* ``run(ctx)``: do the work and return a dict of results (JSON-able); ``ctx`` (see
+  ``runner.Context``) holds the data, the device, the settings and what earlier sections shared;
+* ``rows(results)``: its rows of the results table, ``(measure, result, target, met)``, none
+  when its results are absent;
+* optionally ``NEEDS``: names of sections that must run first (their results are in ``ctx``).
+
+To add a section: write the module and add it to ``REGISTRY`` below; nothing else changes.
+"""
+
+from . import anomaly, equal_budget, likelihood, notebooks, sprites, throughput
+
+REGISTRY = (throughput, equal_budget, likelihood, notebooks, sprites, anomaly)
+SECTIONS = tuple(section.NAME for section in REGISTRY)
