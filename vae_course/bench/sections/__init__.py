@@ -14,7 +14,7 @@ A section is a module here with
 To add a section: write the module and add it to ``REGISTRY`` below; nothing else changes.
 """
 
-from . import anomaly, equal_budget, likelihood, notebooks, sprites, throughput
+from . import anomaly, binarised, equal_budget, likelihood, notebooks, sprites, throughput
 
-REGISTRY = (throughput, equal_budget, likelihood, notebooks, sprites, anomaly)
+REGISTRY = (throughput, equal_budget, likelihood, binarised, notebooks, sprites, anomaly)
 SECTIONS = tuple(section.NAME for section in REGISTRY)
