@@ -357,7 +357,6 @@ print(f"largest log σ² over the four raw runs: {top:.1f}, so σ² = {math.exp(
 claim("mistake 5: largest raw log σ²", top, above=40)
 claim("mistake 5: clamped runs that stopped", sum(c["stopped_at"] is not None for c in clamped),
       below=0.5)
-claim("mistake 5: largest clamped log σ²", max(c["max_logvar"] for c in clamped), below=10.001)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Symptom:** log σ² shoots up to several tens within a few dozen steps — above 40 in at least
