@@ -199,10 +199,10 @@ def fit(model, x_train, x_test=None, *, steps=2000, batch_size=128, lr=1e-3, bet
                 # never reaches the weights.
                 bad = _read_back(pending, history, len(xb))
                 if bad is not None:
-                    bad_step, values = bad
+                    bad_step, bad_beta, values = bad
                     here = bad_step == step
                     message = _divergence_message(
-                        model, bad_step, values, b if here else schedule(bad_step), lr,
+                        model, bad_step, values, bad_beta, lr,
                         logvar if here else None, logits if here else None)
                     if checked is not None:
                         checked.restore(model)
@@ -256,14 +256,14 @@ class _Checkpoint:
 def _read_back(pending, history, batch_len):
     """Copy the pending losses to Python in one transfer and append them to ``history``.
 
-    Returns ``(step, (loss, recon, kl))`` of the first non-finite step (and records nothing
+    Returns ``(step, β, (loss, recon, kl))`` of the first non-finite step (and records nothing
     from it on), or None when all are finite."""
     values = torch.stack([v for _, _, v in pending]).tolist()
     steps = [(s, b) for s, b, _ in pending]
     pending.clear()
     for (s, b), (loss, recon, kl) in zip(steps, values):
         if not math.isfinite(loss):
-            return s, (loss, recon, kl)
+            return s, b, (loss, recon, kl)
         history.step.append(s)
         history.loss.append(loss)
         history.recon.append(recon)
