@@ -46,13 +46,14 @@ import numpy as np
 import torch
 
 from vae_course import course_models as zoo
+from vae_course.claims import claim
 from vae_course.device import get_device, seed_everything
 from vae_course.losses import kl_per_dimension
 from vae_course.metrics import active_units, encode_all, mig, mutual_information_matrix
 from vae_course.plots import show_images
 from vae_course.sprites import make_sprites
 
-seed_everything(0)
+SEED = seed_everything()  # 0, or $VAE_COURSE_SEED
 device = get_device()
 print(f"device: {device}")
 
@@ -157,7 +158,7 @@ betas = (1.0, 4.0, 10.0)
 models, extras = {}, {}
 for beta in betas:
     start = time.perf_counter()
-    models[beta], extras[beta] = zoo.sprites_vae(beta, device=device)
+    models[beta], extras[beta] = zoo.sprites_vae(beta, seed=SEED, device=device)
     print(f"β = {beta:>4g}: ready in {time.perf_counter() - start:.1f} s")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -286,29 +287,37 @@ print(f"MIG:                         β=1 {r1['mig']:.3f}  β=4 {r4['mig']:.3f} 
       f"β=10 {r10['mig']:.3f}")
 best = max(betas, key=lambda b: results[b]["mig"])
 print(f"best MIG: β = {best:g} with {results[best]['mig']:.3f}")
-assert results[best]["mig"] >= 0.3, "the best β reaches a MIG of 0.3 within this budget"
+claim("best MIG of the sweep", results[best]["mig"], above=0.3)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **"β = 1 reconstructs best" — holds.** Reconstruction error grows with β at every step of the
 # sweep: each nat of KL the model saves is paid for in reconstruction.
 
 # %%
-assert r1["recon"] < r4["recon"] < r10["recon"]
+claim("recon, β=4 minus β=1 (nats)", r4["recon"] - r1["recon"], above=0)
+claim("recon, β=10 minus β=4 (nats)", r10["recon"] - r4["recon"], above=0)
 print(f"recon rises {r1['recon']:.1f} -> {r4['recon']:.1f} -> {r10['recon']:.1f} nats/image "
       f"while KL falls {r1['kl']:.2f} -> {r4['kl']:.2f} -> {r10['kl']:.2f}")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # **"β ≈ 4 partially disentangles" — holds.** β = 4 has the highest MIG of the three, well
 # above β = 1: x and y each get a latent of their own (gaps above 0.3), while shape and rotation
-# stay unencoded, so "partially" is the right word. The traversals show the limit: the "x" latent
-# also changes the size of the shape a little.
+# stay unencoded — not merely split between latents (which would also give a small gap): no
+# latent holds even a fifth of either factor's entropy (largest I(z_j; v)/H(v) printed
+# below). So "partially" is the right word. The traversals show the limit: the "x" latent also
+# changes the size of the shape a little.
 
 # %%
-assert r4["mig"] > r1["mig"] + 0.05
-assert r4["mig"] == max(r["mig"] for r in results.values())
-assert min(r4["gaps"][3], r4["gaps"][4]) > 0.3 and max(r4["gaps"][0], r4["gaps"][2]) < 0.2
+known_by = r4["mi"].max(axis=0) / entropy  # per factor: the most any one latent knows
 print(f"MIG β=4 {r4['mig']:.3f} vs β=1 {r1['mig']:.3f}; gaps at β=4: "
       + ", ".join(f"{n} {g:.2f}" for n, g in zip(sprites.factor_names, r4["gaps"])))
+print("most any latent knows at β=4, I/H: "
+      + ", ".join(f"{n} {v:.2f}" for n, v in zip(sprites.factor_names, known_by)))
+claim("MIG, β=4 minus β=1", r4["mig"] - r1["mig"], above=0.05)
+claim("MIG, β=4 minus the best other β", r4["mig"] - max(r1["mig"], r10["mig"]), above=0)
+claim("β=4: smaller of the x and y gaps", min(r4["gaps"][3], r4["gaps"][4]), above=0.3)
+claim("β=4: most any latent knows of shape or rotation (I/H)",
+      max(known_by[0], known_by[2]), below=0.2)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # **"β ≥ 10 disentangles strongly but blurs" — only the blur holds.** At β = 10 the whole code
@@ -322,19 +331,46 @@ h_x = float(np.log(sprites.factor_sizes[3]))
 print(f"KL at β=10: {r10['kl']:.2f} nats < H(x) = {h_x:.2f} nats; "
       f"active latents {r10['active']} (β=4: {r4['active']}); "
       f"MIG {r10['mig']:.3f} < {r4['mig']:.3f}")
-assert r10["kl"] < h_x
-assert r10["mig"] < r4["mig"]
-assert r10["active"] <= r4["active"]
+claim("KL at β=10 / H(x)", r10["kl"] / h_x, below=1)
+claim("MIG, β=4 minus β=10", r4["mig"] - r10["mig"], above=0)
+claim("active latents, β=4 minus β=10", r4["active"] - r10["active"], above=-0.5)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes
 # - The honest summary: β trades reconstruction for a *simpler* code, and "simpler" helps MIG
 #   only while the code still has room for the factors. Past that point β throws factors away.
-# - One run per β is one sample: MIG moves by several hundredths between seeds. The ordering
-#   β=1 < β=4 is the robust part; the exact values are not. Invite students to rerun with
-#   `zoo.sprites_vae(beta, seed=1)`.
+# - One run per β is one sample; the next slide shows how much MIG moves between seeds.
 # - Where this goes next: FactorVAE and β-TCVAE penalise only the total-correlation part of the
 #   KL, so they can disentangle without paying as much reconstruction.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## One run is one sample: β = 1 and β = 4 over three seeds
+#
+# Everything above came from one training run per β. Two more seeds of the same recipe for
+# the two β the folklore contrasts (cached like the others):
+
+# %%
+seeds = (SEED, SEED + 1, SEED + 2)
+sweep = {}
+for beta in (1.0, 4.0):
+    sweep[beta] = np.array([zoo.sprites_vae(beta, seed=s, device=device, progress=False)[1]["mig"]
+                            for s in seeds])
+    print(f"β = {beta:g}: MIG {sweep[beta].mean():.3f} ± {sweep[beta].std(ddof=1):.3f} "
+          f"(seeds {', '.join(map(str, seeds))}: "
+          f"{', '.join(f'{v:.3f}' for v in sweep[beta])})")
+spread = max(np.ptp(v) for v in sweep.values())
+print(f"largest spread between seeds at one β: {spread:.3f}")
+claim("MIG: worst β=4 seed minus best β=1 seed", sweep[4.0].min() - sweep[1.0].max(), above=0)
+claim("MIG spread between seeds at one β", spread, above=0.005, below=0.15)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Seeds move MIG by a few hundredths (the spread printed above), and every β = 4 seed stays
+# above every β = 1 seed here: the ordering survives, the exact values do not. That is a small
+# instance of what Locatello et al. (2019) found at scale, across thousands of trained models:
+# disentanglement scores depend on the random seed and on hyperparameters as much as on the
+# model, and no method was reliably better without some supervision to pick its
+# hyperparameters. Three seeds on one toy data set are evidence about this recipe, not a
+# ranking of β in general.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

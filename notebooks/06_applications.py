@@ -41,7 +41,8 @@ import numpy as np
 import torch
 
 from vae_course import course_models as zoo
-from vae_course.anomaly import negative_elbo, reconstruction_error
+from vae_course.anomaly import SCORES, all_scores, negative_elbo, reconstruction_error
+from vae_course.claims import claim
 from vae_course.classifier import digit_likeness
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
@@ -51,10 +52,10 @@ from vae_course.metrics import auroc, encode_all, roc_curve
 from vae_course.plots import show_images
 from vae_course.sprites import make_sprites
 
-seed_everything(0)
+SEED = seed_everything()  # 0, or $VAE_COURSE_SEED
 device = get_device()
 data = load_mnist()
-print("device:", device)
+print("device:", device, " seed:", SEED)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The models come from `vae_course.course_models` (imported as `zoo`; trained once, then
@@ -63,7 +64,7 @@ print("device:", device)
 
 # %% slideshow={"slide_type": "fragment"}
 ruler, ruler_accuracy = zoo.digit_ruler(data=data)
-vae16, vae16_info = zoo.vae(latent_dim=16, data=data)
+vae16, vae16_info = zoo.vae(latent_dim=16, seed=SEED, data=data)
 ruler, vae16 = ruler.to(device).eval(), vae16.to(device).eval()
 print(f"ruler test accuracy {ruler_accuracy:.3f}")
 print(f"held-out -ELBO of the 16-D VAE: {vae16_info['test_nelbo']:.1f} nats/image")
@@ -108,7 +109,7 @@ show_images(torch.cat(rows), nrow=10, row_labels=labels,
 # at the norm of the midpoint code: the straight chord cuts inside the cloud of codes.
 
 # %% slideshow={"slide_type": "fragment"}
-g = torch.Generator().manual_seed(0)
+g = torch.Generator().manual_seed(SEED)
 idx = torch.randint(len(data.x_test), (2, 1000), generator=g)
 idx = idx[:, data.y_test[idx[0]] != data.y_test[idx[1]]][:, :400]
 xa, xb = data.x_test[idx[0]], data.x_test[idx[1]]
@@ -126,9 +127,11 @@ print(f"{len(xa)} pairs. Midpoint norm vs the ends: linear {-100 * shrink_linear
       f"spherical {-100 * shrink_spherical:+.0f}%")
 print(f"digit-likeness of the midpoints: pixel fade {score_pixels:.3f}, "
       f"linear {score_linear:.3f}, spherical {score_spherical:.3f}")
-assert shrink_linear > 0.10 and abs(shrink_spherical) < 0.05
-assert score_spherical > score_pixels and score_spherical > score_linear
-assert abs(score_linear - score_pixels) < 0.05
+claim("linear midpoint: norm shrinkage", shrink_linear, above=0.10)
+claim("spherical midpoint: |norm change|", abs(shrink_spherical), below=0.05)
+claim("digit-likeness, spherical minus the better of fade and linear",
+      score_spherical - max(score_pixels, score_linear), above=0)
+claim("digit-likeness, |linear − fade|", abs(score_linear - score_pixels), below=0.05)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # - The linear midpoint is markedly shorter than its ends (printed above: more than 10% shorter),
@@ -164,11 +167,11 @@ assert abs(score_linear - score_pixels) < 0.05
 # training digits give the floor.
 
 # %% slideshow={"slide_type": "fragment"}
-ae16, ae16_info = zoo.autoencoder(latent_dim=16, steps=2000, data=data)
+ae16, ae16_info = zoo.autoencoder(latent_dim=16, steps=2000, seed=SEED, data=data)
 ae16 = ae16.to(device).eval()
 z_ae = encode_all(ae16, data.x_train)
 n = 1000
-g = torch.Generator().manual_seed(1)
+g = torch.Generator().manual_seed(SEED + 1)
 
 
 def some_codes():
@@ -220,10 +223,15 @@ print(f"autoencoder with codes fitted after training ({best_fitted}): FDD {fdd_f
       f"({fdd_vae / fdd_fitted:.2f}x its FDD)")
 print(f"greyness: VAE {table['VAE, prior N(0, I)']['greyness']:.3f} vs {best_fitted} "
       f"{table[best_fitted]['greyness']:.3f}")
-assert fdd_vae < fdd_same_recipe / 3, "the VAE generates far better from N(0, I)"
-assert table["real training digits"]["FDD"] < 0.2 * min(fdd_vae, fdd_fitted)
-assert table["VAE, prior N(0, I)"]["classes (>= 2%)"] >= 9
-assert table["VAE, prior N(0, I)"]["greyness"] > table[best_fitted]["greyness"]
+claim("FDD, AE from N(0, I) / VAE from its prior", fdd_same_recipe / fdd_vae, above=3)
+claim("FDD, real digits / the better generator", table["real training digits"]["FDD"]
+      / min(fdd_vae, fdd_fitted), below=0.2)
+claim("classes the VAE's samples cover (>= 2% each)",
+      table["VAE, prior N(0, I)"]["classes (>= 2%)"], above=8.5)
+claim("FDD, VAE prior samples / best AE sampler fitted after training", fdd_vae / fdd_fitted,
+      above=1)
+claim("greyness, VAE minus best fitted AE sampler",
+      table["VAE, prior N(0, I)"]["greyness"] - table[best_fitted]["greyness"], above=0)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # What the table says:
@@ -234,9 +242,9 @@ assert table["VAE, prior N(0, I)"]["greyness"] > table[best_fitted]["greyness"]
 #   codes live, and cover (nearly) all ten digits. That is what the KL term buys: a sampling
 #   distribution that is part of the model, with nothing to fit afterwards.
 # - **Against an autoencoder whose codes were fitted *after* training, the folklore "VAE samples
-#   are better" does not hold here.** On the 4,000-digit subset, the fitted Gaussian or the
-#   midpoints of the autoencoder score a lower FDD than the VAE's prior samples (the second
-#   printed line says which, and by how much, on the MNIST you are using). The VAE's samples
+#   are better" does not hold here.** The better of the fitted Gaussian and the midpoints scores
+#   a lower FDD than the VAE's prior samples (the second printed line says which, and by how
+#   much; asserted for the 5,000-digit subset and seeds 0–2, where it held every time). The VAE's samples
 #   are greyer than those of the best autoencoder sampler (third printed line): the KL term
 #   makes neighbouring codes overlap, and the decoder answers an ambiguous code with an
 #   average of the digits it could be.
@@ -270,15 +278,17 @@ assert table["VAE, prior N(0, I)"]["greyness"] > table[best_fitted]["greyness"]
 
 # %% slideshow={"slide_type": "fragment"}
 UNSEEN = 7
-detector, _ = zoo.vae_without_digit(UNSEEN, data=data)  # 16-D VAE, 1,500 steps (cached)
+detector, _ = zoo.vae_without_digit(UNSEEN, data=data, seed=SEED)  # 16-D VAE, 1,500 steps (cached)
 detector = detector.to(device).eval()
 
 normal = data.x_test[data.y_test != UNSEEN]
-g = torch.Generator().manual_seed(2)
+g = torch.Generator().manual_seed(SEED + 2)
 blot = normal.clone()
+in_blot = torch.zeros_like(blot, dtype=torch.bool)
 top, left = torch.randint(4, 18, (2, len(blot)), generator=g)  # the blot's corner
 for i in range(len(blot)):
     blot[i, 0, top[i]:top[i] + 6, left[i]:left[i] + 6] = 1.0
+    in_blot[i, 0, top[i]:top[i] + 6, left[i]:left[i] + 6] = True
 sprites = make_sprites(size=28).images
 sprites = sprites[torch.randperm(len(sprites), generator=g)[:1000]]
 anomalies = {"blot": blot, f"unseen digit {UNSEEN}": data.x_test[data.y_test == UNSEEN],
@@ -316,20 +326,41 @@ print("mean -ELBO (nats/image):", {k: round(v, 1) for k, v in mean_nelbo.items()
 gap = max(abs(results[kind, "reconstruction error"] - results[kind, "-ELBO"])
           for kind in anomalies)
 print(f"largest AUROC difference between the two scores: {gap:.3f}")
+
+
+def pixel_error(x):
+    """Per-pixel reconstruction error (BCE at z = μ), shape of x."""
+    with torch.no_grad():
+        mu, _ = detector.encode(x.to(device))
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            detector.decode(mu), x.to(device), reduction="none").cpu()
+
+
+extra = (pixel_error(blot) - pixel_error(normal)).clamp(min=0)  # what the blot added, per pixel
+share_inside = ((extra * in_blot).sum() / extra.sum()).item()
+print(f"of the error the blots add, {share_inside:.0%} lies inside the blots, which cover "
+      f"{36 / 784:.1%} of an image")
 for name in scorers:
-    assert results["blot", name] > 0.7
-    assert 0.3 < results[f"unseen digit {UNSEEN}", name] < 0.7
-    assert results["sprites", name] < 0.5
-assert mean_nelbo["sprites"] < mean_nelbo["normal digits"]
-assert gap < 0.05
+    claim(f"blot AUROC, {name}", results["blot", name], above=0.7)
+    claim(f"unseen-digit AUROC, {name}: distance from chance",
+          abs(results[f"unseen digit {UNSEEN}", name] - 0.5), below=0.1)
+    claim(f"sprites AUROC, {name}", results["sprites", name], below=0.5)
+claim("mean −ELBO, sprites minus normal digits (nats)",
+      mean_nelbo["sprites"] - mean_nelbo["normal digits"], below=0)
+claim("largest AUROC difference, reconstruction vs −ELBO", gap, below=0.05)
+claim("share of the blots' extra error inside the blot / the blot's share of the image",
+      share_inside / (36 / 784), above=4)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Reading the three panels:
 #
 # - **Blots are caught** (AUROC above 0.7 for both scores): the model cannot redraw a square it
-#   never saw, and the error lands exactly where the defect is.
-# - **The unseen digit is barely distinguishable from normal digits** (AUROC between 0.3 and
-#   0.7): a 7 is made of strokes the model has drawn many times in 1s, 2s and 9s.
+#   never saw. The error concentrates on the defect, without staying inside it: the blot
+#   covers under 5% of the image but holds several times that share of the extra error (more
+#   than 4 times, printed above); the rest comes from the model redrawing the digit around the
+#   blot differently.
+# - **The unseen digit is barely distinguishable from normal digits** (AUROC within 0.1 of
+#   chance, 0.5): a 7 is made of strokes the model has drawn many times in 1s, 2s and 9s.
 # - **Sprites score as *more* normal than real digits** (AUROC below 0.5; their mean −ELBO is
 #   lower, printed above). A flat white shape on black is simply easy to compress. A likelihood
 #   measures how *simple* an image is as much as how *familiar* it is — Nalisnick et al. (2019)
@@ -337,14 +368,116 @@ assert gap < 0.05
 # - The two scores rank images almost identically here (AUROCs within 0.05): the KL term is
 #   small next to the reconstruction term.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Correcting for simplicity, and two baselines
+#
+# Serrà et al. (2020) separate "simple" from "familiar" with a generic lossless compressor:
+# score an image by how many nats the model needs to code it *minus* how many nats PNG needs.
+# A simple image is cheap for both, so the difference is left with what the model knows that
+# PNG does not. Here, the model's −ELBO is a Bernoulli code length of grey pixels, not a code
+# of the same 8-bit image that PNG stores, so the two are not in the same currency. We try the
+# plain difference, and the difference with PNG's length weighted by w, the slope of −ELBO on
+# PNG length across the *normal training* images (nothing about anomalies is used).
+#
+# And before trusting any VAE score, compare with what a practitioner tries first: the error
+# of a PCA reconstruction with 16 components (as many as the VAE's code) and the pixel distance
+# to the nearest normal training image (scikit-learn). `all_scores` in
+# `vae_course/anomaly.py` computes all six; `vae-course bench` uses the same function.
+
+# %% slideshow={"slide_type": "fragment"}
+sets = {"normal": normal, **anomalies}
+everything, w = all_scores(detector, normal_train, torch.cat(list(sets.values())))
+parts = dict(zip(sets, zip(*(v.split([len(x) for x in sets.values()])
+                             for v in everything.values()))))  # kind -> one tensor per score
+auroc_table = {}
+for kind, x in anomalies.items():
+    y = torch.cat([torch.zeros(len(normal)), torch.ones(len(x))])
+    auroc_table[kind] = {name: auroc(torch.cat([parts["normal"][i], parts[kind][i]]), y)
+                         for i, name in enumerate(everything)}
+print(f"w = {w:.3f} nats of −ELBO per nat of PNG (fitted on normal training digits)\n")
+print(f"{'AUROC':22s}" + "".join(f"{kind:>18s}" for kind in anomalies))
+for name in SCORES:
+    print(f"{name:22s}" + "".join(f"{auroc_table[kind][name]:18.3f}" for kind in anomalies))
+claim("AUROC, −ELBO − w·PNG minus −ELBO, worst of the three kinds",
+      min(auroc_table[k]["−ELBO − w·PNG"] - auroc_table[k]["−ELBO"] for k in anomalies), above=0)
+claim("sprites AUROC, −ELBO − w·PNG", auroc_table["sprites"]["−ELBO − w·PNG"], above=0.8)
+claim("sprites AUROC, −ELBO − PNG (unweighted)", auroc_table["sprites"]["−ELBO − PNG"], above=0.9)
+claim("blot AUROC, −ELBO − PNG (unweighted)", auroc_table["blot"]["−ELBO − PNG"], below=0.7)
+claim("|kNN − (−ELBO − w·PNG)|, largest over the three kinds",
+      max(abs(auroc_table[k]["kNN distance"] - auroc_table[k]["−ELBO − w·PNG"])
+          for k in anomalies), below=0.1)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - **The weighted correction helps with every kind of anomaly** (asserted: its AUROC is above
+#   −ELBO's on all three), most of all on sprites, which go from "more normal than digits" to
+#   clearly anomalous (above 0.8).
+# - **The plain difference overcorrects.** PNG's length of an 8-bit image is an order of
+#   magnitude larger than the model's Bernoulli nats, so it swamps them: every flat shape is
+#   caught (sprites above 0.9), but a blot, which makes an image harder for PNG, now looks
+#   *normal* (AUROC below 0.7). The two code lengths must be in the same currency; w is the
+#   exchange rate the normal data suggest.
+# - **Check the baselines.** The distance to the nearest normal training image, in raw pixels,
+#   is within 0.1 of the corrected VAE on every kind (the table shows which wins where); PCA
+#   does well on blots and poorly on sprites.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### One class at a time: every digit as the normal one
+#
+# The standard benchmark (one-class MNIST): for each digit d, train a VAE on the training
+# images of d alone, score every held-out digit, and ask how well "not d" is told from "d".
+# Ten small VAEs, 500 steps each (cached after the first run).
+
+# %% slideshow={"slide_type": "fragment"}
+per_digit = {name: [] for name in SCORES}
+weights = []
+for digit in range(10):
+    x_d = data.x_train[data.y_train == digit]
+    one_class = zoo.vae_one_class(digit, seed=SEED, data=data)
+    scores, w_d = all_scores(one_class.to(device).eval(), x_d, data.x_test)
+    weights.append(w_d)
+    for name in SCORES:
+        per_digit[name].append(auroc(scores[name], (data.y_test != digit).long()))
+mean_auroc = {name: float(np.mean(v)) for name, v in per_digit.items()}
+print(f"{'AUROC, normal digit =':22s}" + "".join(f"{d:>6d}" for d in range(10)) + "   mean")
+for name in SCORES:
+    print(f"{name:22s}" + "".join(f"{v:6.3f}" for v in per_digit[name])
+          + f"  {mean_auroc[name]:.3f}")
+best_vae = max(SCORES[:4], key=mean_auroc.get)
+print(f"best VAE-based score: {best_vae} ({mean_auroc[best_vae]:.3f}); PCA "
+      f"{mean_auroc['PCA error']:.3f}; nearest neighbour {mean_auroc['kNN distance']:.3f}")
+
+# %% slideshow={"slide_type": "fragment"}
+corrected = mean_auroc["−ELBO − w·PNG"]
+claim("one-class mean AUROC, −ELBO − w·PNG", corrected, above=0.94)
+claim("one-class: −ELBO − w·PNG minus the best other VAE score",
+      corrected - max(mean_auroc[k] for k in SCORES[:3]), above=0)
+claim("one-class: −ELBO − w·PNG minus −ELBO", corrected - mean_auroc["−ELBO"], above=0.01)
+claim("one-class mean AUROC, −ELBO − PNG (unweighted)", mean_auroc["−ELBO − PNG"], below=0.75)
+claim("one-class: |corrected − PCA|", abs(corrected - mean_auroc["PCA error"]), below=0.02)
+claim("one-class: |corrected − kNN|", abs(corrected - mean_auroc["kNN distance"]), below=0.03)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# - Plain −ELBO reaches a mean AUROC around 0.93. The fitted complexity correction is the best
+#   VAE-based score, about 0.95 (above 0.94, asserted), and better than −ELBO on average by
+#   more than a hundredth. The unweighted difference is far worse than no correction at all
+#   (below 0.75), for the reason seen above.
+# - **The VAE does not beat the simple baselines.** PCA with 16 components lands within 0.02
+#   of the corrected VAE, and the nearest-neighbour distance within 0.03 (asserted; which of
+#   the three is ahead changes with the seed). With about 400 training images per digit and
+#   500 training steps, the VAE does not know more about a digit class than a linear projection
+#   of its pixels does. Read the per-digit rows for where each score fails: the digits that
+#   share strokes with many others are the hard ones.
+#
+# So: correct likelihood scores for complexity, and always report the baselines beside them.
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes
 # - Before revealing the sprites panel, ask: "a model trained on digits sees a triangle — high
 #   or low anomaly score?" Most people say high.
 # - Practical takeaways: reconstruction-based detection works for local defects; for semantic
-#   novelty (a new class) or simpler inputs it fails silently. Fixes in the literature compare
-#   against a complexity estimate (Serrà et al., 2020) or use likelihood ratios (Ren et al.,
-#   2019).
+#   novelty (a new class) or simpler inputs it fails silently unless corrected for complexity.
+#   A likelihood ratio against a background model (Ren et al., 2019) is the other standard fix.
+# - Always put PCA and nearest neighbours in the table: on small images they are hard to beat.
 # - Reported AUROC depends heavily on what you call an anomaly. Always say which.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -388,7 +521,7 @@ def effect(direction):
 
 
 ink, kept = effect(v)
-g = torch.Generator().manual_seed(3)
+g = torch.Generator().manual_seed(SEED + 3)
 random_dirs = [d / d.norm() * v.norm() for d in torch.randn(20, 16, generator=g)]
 random_ink = np.array([effect(d)[0] for d in random_dirs])
 for a, i, k in zip(alphas, ink, kept):
@@ -413,11 +546,12 @@ random_change = np.abs(random_ink[:, at[1.0]] - random_ink[:, at[0.0]]).mean()
 print(f"alpha = 1: ink +{100 * rise:.0f}% along v; random directions change it by "
       f"{random_change:.1f} on average vs {ink[at[1.0]] - ink[at[0.0]]:.1f} along v")
 print(f"same class: {kept[at[0.5]]:.2f} at alpha 0.5, {kept[at[2.0]]:.2f} at alpha 2")
-assert np.all(np.diff(ink) > 0)
-assert rise > 0.25
-assert random_change < 0.5 * (ink[at[1.0]] - ink[at[0.0]])
-assert kept[at[0.5]] > 0.8 and kept[at[-0.5]] > 0.8
-assert kept[at[2.0]] < kept[at[0.5]]
+claim("smallest rise of ink from one α to the next", np.diff(ink).min(), above=0)
+claim("ink rise at α = 1", rise, above=0.25)
+claim("ink change, random directions / v", random_change / (ink[at[1.0]] - ink[at[0.0]]),
+      below=0.5)
+claim("same class at α = ±0.5 (the lower)", min(kept[at[0.5]], kept[at[-0.5]]), above=0.8)
+claim("same class, α = 0.5 minus α = 2", kept[at[0.5]] - kept[at[2.0]], above=0)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # What the measurements say:
@@ -445,7 +579,7 @@ assert kept[at[2.0]] < kept[at[0.5]]
 # |---|---|
 # | interpolation | slerp keeps the norm and its midpoints beat pixel fades on the ruler; the linear chord shrinks and scores about the same as a fade |
 # | generation | from N(0, I) the VAE's samples are several times closer to real digits (FDD) than the autoencoder's; an autoencoder with codes fitted after training still beats them here, with crisper strokes |
-# | anomaly detection | defects are caught; an unseen digit barely; simple shapes look *more* normal than digits |
+# | anomaly detection | defects are caught; an unseen digit barely; simple shapes look *more* normal than digits until −ELBO is corrected for complexity; on one-class MNIST the corrected score is the best VAE-based one, and PCA and nearest neighbours are as good or nearly |
 # | attribute editing | a thickness vector adds ink steadily, far more than a random direction, and keeps the digit for small steps |
 #
 # Next: notebook 07 breaks the VAE on purpose, eight different ways.

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from vae_course import anomaly
 from vae_course.anomaly import negative_elbo, reconstruction_error
 from vae_course.models import VAE, Autoencoder
 
@@ -112,3 +113,43 @@ def test_negative_elbo_of_a_trained_vae_averages_to_its_elbo():
     assert scores.shape == (300,) and torch.isfinite(scores).all()
     assert abs(scores.mean().item() - evaluate(model, x)) < 2.0
     assert torch.equal(scores, negative_elbo(model, x, samples=16))  # seeded
+
+
+# --- complexity correction and baselines ------------------------------------------------------
+
+def test_a_blank_image_is_cheaper_for_png_and_zlib_than_noise():
+    g = torch.Generator().manual_seed(0)
+    blank, noise = torch.zeros(1, 1, 28, 28), torch.rand(1, 1, 28, 28, generator=g)
+    for length in (anomaly.png_code_length, anomaly.zlib_code_length):
+        short, long = length(blank).item(), length(noise).item()
+        assert 0 < short < 0.2 * long
+        # 784 random bytes cannot be compressed below 784 bytes = 784·8·ln 2 nats
+        assert long > 784 * 8 * math.log(2) * 0.95
+
+
+def test_fitted_slope_recovers_a_known_line():
+    covariate = torch.arange(10.0)
+    assert anomaly.fitted_slope(3.0 + 0.25 * covariate, covariate) == pytest.approx(0.25)
+
+
+def test_complexity_correction_subtracts_the_weighted_length():
+    out = anomaly.complexity_corrected(torch.tensor([10.0, 20.0]), torch.tensor([4.0, 8.0]), 0.5)
+    assert torch.equal(out, torch.tensor([8.0, 16.0]))
+
+
+def test_pca_error_is_zero_inside_the_span_and_positive_outside():
+    g = torch.Generator().manual_seed(0)
+    basis = torch.randn(3, 16, generator=g)
+    normal = (torch.randn(200, 3, generator=g) @ basis).view(200, 1, 4, 4)
+    inside = (torch.randn(5, 3, generator=g) @ basis).view(5, 1, 4, 4)
+    outside = torch.randn(5, 1, 4, 4, generator=g)
+    assert anomaly.pca_error(normal, inside, components=3).max() < 1e-8
+    assert anomaly.pca_error(normal, outside, components=3).min() > 1e-3
+
+
+def test_knn_distance_finds_the_nearest_normal_image():
+    normal = torch.tensor([0.0, 1.0, 3.0]).view(3, 1, 1, 1)
+    x = torch.tensor([0.5, 2.9]).view(2, 1, 1, 1)
+    assert torch.allclose(anomaly.knn_distance(normal, x), torch.tensor([0.5, 0.1]).double())
+    assert torch.allclose(anomaly.knn_distance(normal, normal, exclude_self=True),
+                          torch.tensor([1.0, 1.0, 2.0]).double())

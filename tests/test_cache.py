@@ -7,8 +7,8 @@ import torch
 
 from fakes import tiny_vae
 from vae_course import cache
-from vae_course.cache import (CheckpointError, config_key, load_checkpoint, save_checkpoint,
-                              train_or_load)
+from vae_course.cache import (CheckpointError, config_key, load_checkpoint, model_key,
+                              save_checkpoint, train_or_load)
 from vae_course.models import VAE
 
 CONFIG = {"latent_dim": 3, "hidden": 8, "steps": 5, "seed": 0}
@@ -59,12 +59,27 @@ def test_second_call_loads_instead_of_training(tmp_path):
     train = Trainer()
     first, extra, from_cache = train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path)
     assert (train.calls, from_cache, extra) == (1, False, {"test_nelbo": 123.5})
-    assert (tmp_path / (config_key("vae", CONFIG) + ".pt")).is_file()
+    assert (tmp_path / (model_key("vae", CONFIG) + ".pt")).is_file()
     second, extra2, from_cache2 = train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path)
     assert (train.calls, from_cache2, extra2) == (1, True, extra)
     assert torch.equal(weights(first), weights(second))
     assert not torch.equal(weights(second), weights(tiny_vae()))  # not just a fresh init
     assert not second.training
+
+
+def test_a_model_trained_on_another_device_type_is_not_reused(tmp_path, monkeypatch):
+    """A GPU-trained model must not be silently loaded on a CPU (the same seed draws other
+    random numbers there), so the device type is part of the key."""
+    monkeypatch.delenv(cache.NO_CACHE_ENV, raising=False)
+    assert model_key("vae", CONFIG, "cpu") == config_key("vae", dict(CONFIG, device="cpu"))
+    gpu_trained = tiny_vae()
+    save_checkpoint(gpu_trained, tmp_path / (config_key("vae", dict(CONFIG, device="cuda"))
+                                             + ".pt"))
+    train = Trainer()
+    _, _, from_cache = train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path,
+                                     device="cpu")
+    assert (from_cache, train.calls) == (False, 1)
+    assert (tmp_path / (model_key("vae", CONFIG, "cpu") + ".pt")).is_file()
 
 
 def test_another_configuration_trains_a_new_model(tmp_path):
@@ -80,7 +95,7 @@ def test_default_folder_is_the_course_data_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("VAE_COURSE_DATA", str(tmp_path))
     train_or_load("vae", CONFIG, tiny_vae, Trainer(), verbose=False)
     assert [p.name for p in (tmp_path / "models").iterdir()] == [
-        config_key("vae", CONFIG) + ".pt"]
+        model_key("vae", CONFIG) + ".pt"]
 
 
 def test_models_variable_moves_only_the_model_cache(tmp_path, monkeypatch):
@@ -91,7 +106,7 @@ def test_models_variable_moves_only_the_model_cache(tmp_path, monkeypatch):
     _, _, from_cache = train_or_load("vae", CONFIG, tiny_vae, train, verbose=False)
     assert (train.calls, from_cache) == (1, True)
     assert [p.name for p in (tmp_path / "elsewhere").iterdir()] == [
-        config_key("vae", CONFIG) + ".pt"]
+        model_key("vae", CONFIG) + ".pt"]
     assert not (tmp_path / "data").exists()
 
 
@@ -106,7 +121,7 @@ def test_no_cache_variable_forces_training(tmp_path, monkeypatch):
 def test_a_truncated_checkpoint_is_retrained_and_replaced(tmp_path, capsys):
     train = Trainer()
     model, _, _ = train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path)
-    path = tmp_path / (config_key("vae", CONFIG) + ".pt")
+    path = tmp_path / (model_key("vae", CONFIG) + ".pt")
     path.write_bytes(path.read_bytes()[:100])
     again, _, from_cache = train_or_load("vae", CONFIG, tiny_vae, train, folder=tmp_path)
     assert (train.calls, from_cache) == (2, False)

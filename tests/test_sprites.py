@@ -135,9 +135,9 @@ def test_deterministic(sprites):
 
 def test_the_default_set_is_quick_to_make():
     make_sprites()  # warm up torch's kernels
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy machine does not make it flaky
     make_sprites()
-    assert time.perf_counter() - start < 3.0
+    assert time.process_time() - start < 3.0 * torch.get_num_threads()
 
 
 def test_other_grids_have_the_promised_sizes():

@@ -53,9 +53,18 @@ def test_same_seed_same_numbers(mnist):
     assert runs[0] == runs[1]
 
 
-def test_seconds_budget_stops_early(mnist):
-    history = fit(VAE(4, 32), mnist.x_train[:256], steps=1_000_000, seconds=0.5, progress=False)
-    assert len(history.step) < 1_000_000 and history.seconds < 5
+def test_seconds_budget_stops_early(mnist, monkeypatch):
+    """A clock that advances 0.1 s per reading: the budget of 0.5 s is passed at the sixth
+    step's check, so exactly six steps run, whatever the machine's load."""
+    import types
+
+    from vae_course import train as train_module
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(train_module, "time",
+                        types.SimpleNamespace(perf_counter=lambda: 0.1 * next(ticks)))
+    history = fit(VAE(4, 32), mnist.x_train[:256], steps=1_000_000, seconds=0.5, progress=False,
+                  device="cpu")
+    assert len(history.step) == 6 and history.images_seen == 6 * 128
 
 
 def test_nan_loss_stops_with_the_step_and_the_likely_cause(mnist):
@@ -92,3 +101,60 @@ def test_bad_training_data_is_rejected_with_a_clear_message(bad, message):
     with pytest.raises((ValueError, TypeError), match=message.replace("[", r"\[")
                        .replace("]", r"\]")):
         fit(VAE(4, 32), bad, steps=1, progress=False)
+
+
+def test_binarize_trains_on_a_fresh_black_and_white_sample_of_each_batch(mnist):
+    """fit(binarize=True): the model only ever sees 0s and 1s, and the same grey digit gives
+    another sample each time it comes round."""
+    seen = []
+    model = VAE(4, 32)
+    model.register_forward_pre_hook(
+        lambda module, args: seen.append(args[0].clone()) if module.training else None)
+    x = mnist.x_train[:32]
+    fit(model, x, steps=4, batch_size=32, binarize=True, progress=False, device="cpu")
+    assert all(bool(((b == 0) | (b == 1)).all()) for b in seen)
+    assert not torch.equal(seen[0].sort(0).values, seen[1].sort(0).values)
+    grey = ((x > 0) & (x < 1)).sum().item()
+    assert grey > 1000  # so the check above could have failed without binarising
+    seen.clear()
+    fit(model, x, steps=1, batch_size=32, progress=False, device="cpu")
+    assert int(((seen[0] > 0) & (seen[0] < 1)).sum()) == grey
+
+
+def test_load_mnist_binarize_samples_the_test_set_once(mnist):
+    from vae_course.data import load_mnist
+    a, b = load_mnist(quiet=True, binarize=True), load_mnist(quiet=True, binarize=True)
+    assert a.binarized and not mnist.binarized
+    assert torch.equal(a.x_test, b.x_test)  # fixed: the same test set every time
+    assert bool(((a.x_test == 0) | (a.x_test == 1)).all())
+    assert torch.equal(a.x_train, mnist.x_train)  # training stays grey, for fit(binarize=True)
+    assert abs(a.x_test.mean().item() - mnist.x_test.mean().item()) < 0.005  # P(1) = x
+
+
+def test_reading_losses_back_in_windows_restores_the_last_checked_weights(mnist):
+    """check_every=5 (like a GPU's default of 50): steps 0-4 are read back before step 4's
+    update, steps 5-9 before step 9's; an infinite loss at step 7 is found there, and the model
+    goes back to its weights at the start of step 4, the last check."""
+    model = VAE(4, 32)
+    kept = {}
+
+    def schedule(step):
+        if step == 4:
+            kept["weights"] = [p.detach().clone() for p in model.parameters()]
+        return float("inf") if step == 7 else 1.0
+
+    with pytest.raises(TrainingDiverged) as err:
+        fit(model, mnist.x_train[:256], steps=20, batch_size=32, beta=schedule, check_every=5,
+            progress=False, device="cpu")
+    assert "at step 7 " in str(err.value) and "the start of step 4" in str(err.value)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), kept["weights"]))
+
+
+def test_windows_record_the_same_history_as_checking_every_step(mnist):
+    runs = []
+    for check_every in (1, 7):
+        torch.manual_seed(0)
+        history = fit(VAE(4, 32), mnist.x_train[:256], mnist.x_test[:64], steps=20,
+                      batch_size=32, check_every=check_every, progress=False, device="cpu")
+        runs.append((history.step, history.loss, history.kl, history.test_nelbo))
+    assert runs[0] == runs[1] and len(runs[0][0]) == 20

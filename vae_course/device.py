@@ -2,7 +2,14 @@
 
 One helper picks the device (CUDA, then Apple MPS, then CPU) and one helper seeds every random
 number generator the course touches. Set ``VAE_COURSE_DEVICE=cpu`` (or ``cuda``, ``cuda:1``,
-``mps``) to override the automatic choice.
+``mps``) to override the automatic choice, and ``VAE_COURSE_SEED=1`` to run the lecture notebooks
+under another seed (``scripts/seed_margins.py`` does that to check each claim's margin).
+
+What repeats: on one device type with the same software (torch version, CPU or GPU model), a
+seed gives the same numbers bit for bit. Across devices it does not: CUDA and MPS draw other
+random numbers than the CPU for the same seed, and their kernels sum in other orders. TF32
+(NVIDIA Ampere and later) would also round matrix products and convolutions to a 10-bit
+mantissa; importing this module turns it off, so a GPU computes in full float32 like the CPU.
 """
 
 import os
@@ -15,6 +22,12 @@ import torch
 from .argcheck import check_int
 
 DEVICE_ENV = "VAE_COURSE_DEVICE"
+SEED_ENV = "VAE_COURSE_SEED"
+
+# Full float32 on NVIDIA GPUs: TF32 would make a GPU run differ from a CPU run by more than
+# summation order (about 1e-3 relative per product instead of 1e-7).
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
 
 
 def get_device(override=None):
@@ -67,8 +80,28 @@ def _mps_available():
     return bool(mps is not None and mps.is_available())
 
 
-def seed_everything(seed=0):
-    """Seed Python, NumPy and torch (CPU and every GPU) so a run can be repeated exactly."""
+def course_seed(default=0):
+    """The seed a lecture notebook runs under: ``$VAE_COURSE_SEED`` if set, else ``default``."""
+    text = os.environ.get(SEED_ENV, "").strip()
+    if not text:
+        return default
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise ValueError(f"{SEED_ENV}: expected a non-negative integer, got {text!r}")
+    return seed
+
+
+def seed_everything(seed=None):
+    """Seed Python, NumPy and torch (CPU and every GPU) so a run can be repeated exactly.
+
+    ``seed=None`` takes ``course_seed()`` (``$VAE_COURSE_SEED``, default 0); the seed used is
+    returned, so a notebook writes ``SEED = seed_everything()`` and derives every other seed
+    from ``SEED``."""
+    if seed is None:
+        seed = course_seed()
     seed = check_int("seed", seed, low=0)
     random.seed(seed)
     np.random.seed(seed % 2**32)

@@ -23,7 +23,8 @@ from .machine import machine_info
 from .report import render_table
 from .runner import run, settings
 from .sections import REGISTRY, SECTIONS
-from .sections.anomaly import ANOMALY, anomaly, ink_slope
+from .sections.anomaly import ANOMALY, anomaly
+from .sections.binarised import binarised_likelihood
 from .sections.equal_budget import BEST_MNIST, equal_budget
 from .sections.likelihood import likelihood
 from .sections.notebooks import CACHE_WORDS, NOTEBOOK_CACHE_MODES, notebooks, time_notebook

@@ -14,8 +14,10 @@ A section is a module here with
 To add a section: write the module and add it to ``REGISTRY`` below; nothing else changes.
 """
 
-from . import anomaly, class_load, equal_budget, likelihood, notebooks, sprites, throughput
+from . import (anomaly, binarised, class_load, equal_budget, likelihood, notebooks, sprites,
+               throughput)
 
 # class_load is opt-in (OPT_IN = True): it runs only when named with --only.
-REGISTRY = (throughput, equal_budget, likelihood, notebooks, sprites, anomaly, class_load)
+REGISTRY = (throughput, equal_budget, likelihood, binarised, notebooks, sprites, anomaly,
+            class_load)
 SECTIONS = tuple(section.NAME for section in REGISTRY)
