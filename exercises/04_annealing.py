@@ -38,6 +38,7 @@ from vae_course.checks import (check_active_units, check_cyclical_beta, check_fr
                                check_linear_warmup, check_train_step)
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
+from vae_course.exercise import needs
 from vae_course.losses import elbo_loss, kl_per_dimension
 from vae_course.metrics import encode_all
 from vae_course.models import VAE
@@ -59,8 +60,17 @@ SEED = seed_everything(0)
 def linear_warmup(step, warmup_steps, beta_max=1.0):
     """β at a training step: 0 at step 0, beta_max from step warmup_steps on."""
     # YOUR CODE HERE
-    raise NotImplementedError('the fraction step / warmup_steps, capped at 1, times beta_max')
+    raise NotImplementedError(
+        'the share of the warm-up done so far, never more than all of it, scaled to beta_max — '
+        'stuck? A second hint is folded under this cell')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for <code>linear_warmup</code></b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# `return beta_max * min(1.0, step / warmup_steps)`
+#
+# </details>
 
 # %%
 check_linear_warmup(linear_warmup)
@@ -81,8 +91,18 @@ check_linear_warmup(linear_warmup)
 def cyclical_beta(step, period, ratio=0.5, beta_max=1.0):
     """β at a training step under cyclical annealing: a linear warm-up repeated every period."""
     # YOUR CODE HERE
-    raise NotImplementedError('find where this step sits inside its own cycle, then ramp as in linear_warmup')
+    raise NotImplementedError(
+        'find where this step sits inside its own cycle, then ramp as in linear_warmup, over the '
+        'rising part of the cycle only — stuck? A second hint is folded under this cell')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for <code>cyclical_beta</code></b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# `position = step % period`;
+# `return beta_max * min(1.0, position / (ratio * period))`
+#
+# </details>
 
 # %%
 check_cyclical_beta(cyclical_beta)
@@ -110,8 +130,19 @@ check_cyclical_beta(cyclical_beta)
 def free_bits_kl(mu, logvar, free_bits):
     """Sum over latent dims of max(free_bits, batch-mean KL of that dim). A 0-dim tensor."""
     # YOUR CODE HERE
-    raise NotImplementedError('one batch-mean KL per latent dimension first; the floor applies to each of those')
+    raise NotImplementedError(
+        'one batch-mean KL per latent dimension first; the floor applies to each of those, then '
+        'add them up (a floor that keeps the gradient where the KL is above it) — stuck? A second'
+        ' hint is folded under this cell')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for <code>free_bits_kl</code></b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# `kl_per_dim = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).mean(dim=0)`;
+# `return torch.clamp(kl_per_dim, min=free_bits).sum()`
+#
+# </details>
 
 # %%
 check_free_bits_kl(free_bits_kl)
@@ -135,8 +166,20 @@ check_free_bits_kl(free_bits_kl)
 def train_step(model, optimizer, x, step, warmup_steps):
     """One step on batch x with β = linear_warmup(step, warmup_steps). Returns (loss, beta)."""
     # YOUR CODE HERE
-    raise NotImplementedError('zero_grad, forward, loss with beta, backward, step; return loss.item() and beta')
+    raise NotImplementedError(
+        'the four moves of every PyTorch step, in order: clear the old gradients, compute the '
+        "loss with this step's beta, back-propagate, update; report the loss as a plain number — "
+        'stuck? A second hint is folded under this cell')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for <code>train_step</code></b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# `beta = linear_warmup(step, warmup_steps)`; `optimizer.zero_grad()`;
+# `logits, mu, logvar = model(x)`; `loss, recon, kl = elbo_loss(logits, x, mu, logvar, beta)`;
+# `loss.backward()`; `optimizer.step()`; `return loss.item(), beta`.
+#
+# </details>
 
 # %%
 check_train_step(train_step)
@@ -159,8 +202,17 @@ check_train_step(train_step)
 def active_units(mu, threshold=0.01):
     """How many latent dimensions have Var over the data of their posterior mean > threshold."""
     # YOUR CODE HERE
-    raise NotImplementedError('one spread per latent dimension, measured across the images, compared with threshold')
+    raise NotImplementedError(
+        'one variance per latent dimension, computed over the images (which dim is that?), then '
+        'count those above the threshold — stuck? A second hint is folded under this cell')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for <code>active_units</code></b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# `activity = mu.var(dim=0)`; `return int((activity > threshold).sum())`
+#
+# </details>
 
 # %%
 check_active_units(active_units)
@@ -176,31 +228,32 @@ check_active_units(active_units)
 # %%
 import matplotlib.pyplot as plt
 
-seed_everything(0)
-device = get_device()
-data = load_mnist()
-x_train = data.x_train.to(device)
-model = VAE(latent_dim=16, hidden=256).to(device)
-optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-losses, betas = [], []
-for step in tqdm(range(400), desc="training"):
-    xb = x_train[torch.randint(len(x_train), (128,), device=device)]
-    loss, beta = train_step(model, optimizer, xb, step, warmup_steps=200)
-    losses.append(loss)
-    betas.append(beta)
+if needs(train_step, active_units):
+    seed_everything(0)
+    device = get_device()
+    data = load_mnist()
+    x_train = data.x_train.to(device)
+    model = VAE(latent_dim=16, hidden=256).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses, betas = [], []
+    for step in tqdm(range(400), desc="training"):
+        xb = x_train[torch.randint(len(x_train), (128,), device=device)]
+        loss, beta = train_step(model, optimizer, xb, step, warmup_steps=200)
+        losses.append(loss)
+        betas.append(beta)
 
-mu, logvar = encode_all(model, data.x_test)
-n_active = active_units(mu)
-print(f"active units after 400 steps: {n_active} of {mu.shape[1]}")
-assert betas[0] == 0 and betas[200] == 1 and betas[-1] == 1
-assert 1 <= n_active <= mu.shape[1]
-fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-axes[0].plot(losses)
-axes[0].set(xlabel="step", ylabel="loss (nats per image)")
-axes[1].plot(betas, color="C3")
-axes[1].set(xlabel="step", ylabel="β")
-fig.tight_layout()
-plt.show()
+    mu, logvar = encode_all(model, data.x_test)
+    n_active = active_units(mu)
+    print(f"active units after 400 steps: {n_active} of {mu.shape[1]}")
+    assert betas[0] == 0 and betas[200] == 1 and betas[-1] == 1
+    assert 1 <= n_active <= mu.shape[1]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    axes[0].plot(losses)
+    axes[0].set(xlabel="step", ylabel="loss (nats per image)")
+    axes[1].plot(betas, color="C3")
+    axes[1].set(xlabel="step", ylabel="β")
+    fig.tight_layout()
+    plt.show()
 
 # %% [markdown]
 # ## Use it: the other two cures, on the model you just trained
@@ -214,25 +267,26 @@ plt.show()
 from vae_course.losses import free_bits_kl as course_free_bits_kl
 from vae_course.schedules import Cyclical
 
-cyclical = [cyclical_beta(step, period=100) for step in range(400)]
-assert cyclical == [Cyclical(period=100)(step) for step in range(400)]
-kl_dims = kl_per_dimension(mu, logvar)
-floor = 1.0
-yours = float(free_bits_kl(mu, logvar, floor))
-course = float(course_free_bits_kl(mu, logvar, floor))
-below = int((kl_dims < floor).sum())
-print(f"KL of the test codes: {kl_dims.sum():.2f} nats; with free bits at {floor} nats per "
-      f"dimension: yours {yours:.2f}, vae_course's {course:.2f}; {below} of {len(kl_dims)} "
-      f"dimensions sit below the floor")
-assert abs(yours - course) < 1e-4 * max(1.0, course) and yours >= float(kl_dims.sum()) - 1e-4
-fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-axes[0].plot(betas, label="linear warm-up")
-axes[0].plot(cyclical, label="cyclical", color="C2")
-axes[0].set(xlabel="step", ylabel="β")
-axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
-axes[1].bar(range(len(kl_dims)), kl_dims.numpy(), color="C0")
-axes[1].axhline(floor, color="C3", linestyle="--", label=f"free bits {floor}")
-axes[1].set(xlabel="latent dimension", ylabel="KL (nats, test mean)")
-axes[1].legend()
-fig.tight_layout()
-plt.show()
+if needs(cyclical_beta, free_bits_kl, train_step, active_units):
+    cyclical = [cyclical_beta(step, period=100) for step in range(400)]
+    assert cyclical == [Cyclical(period=100)(step) for step in range(400)]
+    kl_dims = kl_per_dimension(mu, logvar)
+    floor = 1.0
+    yours = float(free_bits_kl(mu, logvar, floor))
+    course = float(course_free_bits_kl(mu, logvar, floor))
+    below = int((kl_dims < floor).sum())
+    print(f"KL of the test codes: {kl_dims.sum():.2f} nats; with free bits at {floor} nats per "
+          f"dimension: yours {yours:.2f}, vae_course's {course:.2f}; {below} of {len(kl_dims)} "
+          f"dimensions sit below the floor")
+    assert abs(yours - course) < 1e-4 * max(1.0, course) and yours >= float(kl_dims.sum()) - 1e-4
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    axes[0].plot(betas, label="linear warm-up")
+    axes[0].plot(cyclical, label="cyclical", color="C2")
+    axes[0].set(xlabel="step", ylabel="β")
+    axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
+    axes[1].bar(range(len(kl_dims)), kl_dims.numpy(), color="C0")
+    axes[1].axhline(floor, color="C3", linestyle="--", label=f"free bits {floor}")
+    axes[1].set(xlabel="latent dimension", ylabel="KL (nats, test mean)")
+    axes[1].legend()
+    fig.tight_layout()
+    plt.show()

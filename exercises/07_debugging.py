@@ -95,8 +95,18 @@ assert min(record["kl"]) < 0 and broken["mean sigma"] < 0.75 * healthy["mean sig
 def fix_kl_loss(logits, x, mu, logvar):
     """Recon summed over pixels + KL summed over latent dims, batch means. Returns (loss, kl)."""
     # YOUR CODE HERE
-    raise NotImplementedError('compare each term of the KL with −½·Σ(1 + log σ² − μ² − σ²): what does the encoder output?')
+    raise NotImplementedError(
+        'compare each term of the broken KL with the closed form of the lecture, term by term: '
+        'does the encoder output σ, or log σ²? — stuck? A second hint is folded under this cell')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for <code>fix_kl_loss</code></b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# the KL per image is `-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)`;
+# the reconstruction stays as in the broken function; return `recon.mean() + kl.mean(), kl.mean()`.
+#
+# </details>
 
 # %%
 check_fix_kl_loss(fix_kl_loss)
@@ -127,8 +137,19 @@ assert broken["active units"] <= 1 < healthy["active units"]
 def fix_recon_loss(logits, x, mu, logvar):
     """Recon summed over pixels + KL summed over latent dims, batch means. Returns (loss, kl)."""
     # YOUR CODE HERE
-    raise NotImplementedError("check what PyTorch's loss does by default over the 784 pixels of each image")
+    raise NotImplementedError(
+        "check what PyTorch's loss does by default over the 784 pixels of each image: the ELBO "
+        'adds them up, a mean makes the reconstruction 784 times lighter next to the KL — stuck? '
+        'A second hint is folded under this cell')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for <code>fix_recon_loss</code></b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# `recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)`;
+# keep the KL line; return `recon.mean() + kl, kl`.
+#
+# </details>
 
 # %%
 check_fix_recon_loss(fix_recon_loss)
@@ -160,8 +181,18 @@ assert final > floor
 def fix_logits_loss(logits, x, mu, logvar):
     """Recon summed over pixels + KL summed over latent dims, batch means. Returns (loss, kl)."""
     # YOUR CODE HERE
-    raise NotImplementedError('read the name of the loss function: what kind of input does it expect?')
+    raise NotImplementedError(
+        'read the name of the loss function: what kind of input does it expect, and what does the'
+        ' broken code hand it instead? — stuck? A second hint is folded under this cell')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for <code>fix_logits_loss</code></b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# pass the logits themselves: `F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)`;
+# drop the sigmoid line; the KL and the return stay as they were.
+#
+# </details>
 
 # %%
 check_fix_logits_loss(fix_logits_loss)
@@ -195,8 +226,19 @@ assert change > 0.5
 def fix_recon_error(model, x):
     """−log p(x | z) per image, summed over pixels, with z the posterior mean. Shape (N,)."""
     # YOUR CODE HERE
-    raise NotImplementedError('which z does model(x) decode? Evaluation wants the one that does not change')
+    raise NotImplementedError(
+        "which code does the model's forward pass decode, a sample or the mean? Evaluation wants "
+        'the one that does not change from call to call — stuck? A second hint is folded under '
+        'this cell')
 
+
+# %% [markdown]
+# <details><summary><b>Second hint for <code>fix_recon_error</code></b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# `mu, logvar = model.encode(x)`; `logits = model.decode(mu)`;
+# then the same per-image cross-entropy as the broken function.
+#
+# </details>
 
 # %%
 check_fix_recon_error(fix_recon_error)

@@ -31,6 +31,7 @@ import torch
 
 from vae_course.checks import check_discretize, check_mig, check_mutual_information
 from vae_course.device import seed_everything
+from vae_course.exercise import needs
 from vae_course.metrics import mig, mutual_information_matrix
 from vae_course.sprites import make_sprites
 
@@ -54,7 +55,10 @@ SEED = seed_everything(0)
 def discretize(codes, n_bins=20):
     """Equal-width bin index (0 … n_bins − 1) of every entry, each column over its own range."""
     ### BEGIN SOLUTION
-    ### HINT: each column's min and max give its bin width; mind where the maximum itself lands
+    ### HINT: each column's minimum and maximum give its bin width; shift by the minimum, divide by the width, round down, and mind where the maximum itself lands
+    ### HINT2: `low, high = codes.min(dim=0).values, codes.max(dim=0).values`;
+    ### HINT2: `index = torch.floor((codes - low) / (high - low) * n_bins).long()`;
+    ### HINT2: `return index.clamp(max=n_bins - 1)` (the maximum would land in bin n_bins).
     low, high = codes.min(dim=0).values, codes.max(dim=0).values
     index = torch.floor((codes - low) / (high - low) * n_bins).long()
     return index.clamp(max=n_bins - 1)
@@ -81,7 +85,11 @@ check_discretize(discretize)
 def mutual_information(a, b):
     """I(a; b) in nats between two discrete label vectors, from their empirical frequencies."""
     ### BEGIN SOLUTION
-    ### HINT: count how often each pair of labels occurs; probabilities are counts / N
+    ### HINT: count how often each pair of labels occurs and divide by N for the joint table; its row and column sums are the two marginals; add up the formula over the pairs that occur
+    ### HINT2: `np.unique(a, return_inverse=True)` turns labels into 0 … K−1; a table `joint`
+    ### HINT2: filled with `np.add.at(joint, (ia, ib), 1)`, then `joint /= len(a)`;
+    ### HINT2: `outer = joint.sum(1, keepdims=True) * joint.sum(0, keepdims=True)`;
+    ### HINT2: sum `joint * np.log(joint / outer)` over the entries where `joint > 0`.
     a, b = np.asarray(a), np.asarray(b)
     _, ia = np.unique(a, return_inverse=True)
     _, ib = np.unique(b, return_inverse=True)
@@ -116,7 +124,9 @@ check_mutual_information(mutual_information)
 def mig_from_mi(mi, entropy):
     """Mean over factors of (largest - second largest MI over latents) / H(factor)."""
     ### BEGIN SOLUTION
-    ### HINT: for each factor (a column), rank the latents by how much they know about it
+    ### HINT: for each factor, rank the latents by their mutual information with it; the gap between the best two, relative to the factor's entropy, averaged over factors
+    ### HINT2: `top = mi.sort(dim=0, descending=True).values`;
+    ### HINT2: `return ((top[0] - top[1]) / entropy).mean()`
     top = mi.sort(dim=0, descending=True).values
     return ((top[0] - top[1]) / entropy).mean()
     ### END SOLUTION
@@ -135,26 +145,27 @@ check_mig(mig_from_mi)
 # `mutual_information_matrix` and `mig` from `vae_course.metrics` must agree with them.
 
 # %%
-sprites = make_sprites()
-factors = sprites.factors.numpy()
-rng = np.random.default_rng(0)
-scaled = (factors - factors.mean(0)) / factors.std(0)
-codes = {
-    "factors + noise": scaled + 0.05 * rng.standard_normal(scaled.shape),
-    "rotated factors": scaled @ np.linalg.qr(rng.standard_normal((5, 5)))[0],
-    "pure noise": rng.standard_normal(scaled.shape),
-}
-entropy = torch.tensor([mutual_information(f, f) for f in factors.T])  # H(v) = I(v; v)
-scores = {}
-for name, code in codes.items():
-    binned = np.asarray(discretize(torch.tensor(code), 20))
-    mi = torch.tensor([[mutual_information(binned[:, j], factors[:, k])
-                        for k in range(factors.shape[1])] for j in range(code.shape[1])])
-    course_mi = mutual_information_matrix(code, factors, n_bins=20)
-    scores[name] = float(mig_from_mi(mi, entropy))
-    course = mig(code, factors)
-    print(f"{name:16s} your MIG {scores[name]:.3f}   vae_course.metrics.mig {course:.3f}   "
-          f"largest MI difference {np.abs(mi.numpy() - course_mi).max():.1e} nats")
-    assert np.allclose(mi.numpy(), course_mi, atol=1e-6) and abs(scores[name] - course) < 1e-6
-assert scores["factors + noise"] > 0.8 > scores["rotated factors"]
-assert scores["pure noise"] < 0.05
+if needs(discretize, mutual_information, mig_from_mi):
+    sprites = make_sprites()
+    factors = sprites.factors.numpy()
+    rng = np.random.default_rng(0)
+    scaled = (factors - factors.mean(0)) / factors.std(0)
+    codes = {
+        "factors + noise": scaled + 0.05 * rng.standard_normal(scaled.shape),
+        "rotated factors": scaled @ np.linalg.qr(rng.standard_normal((5, 5)))[0],
+        "pure noise": rng.standard_normal(scaled.shape),
+    }
+    entropy = torch.tensor([mutual_information(f, f) for f in factors.T])  # H(v) = I(v; v)
+    scores = {}
+    for name, code in codes.items():
+        binned = np.asarray(discretize(torch.tensor(code), 20))
+        mi = torch.tensor([[mutual_information(binned[:, j], factors[:, k])
+                            for k in range(factors.shape[1])] for j in range(code.shape[1])])
+        course_mi = mutual_information_matrix(code, factors, n_bins=20)
+        scores[name] = float(mig_from_mi(mi, entropy))
+        course = mig(code, factors)
+        print(f"{name:16s} your MIG {scores[name]:.3f}   vae_course.metrics.mig {course:.3f}   "
+              f"largest MI difference {np.abs(mi.numpy() - course_mi).max():.1e} nats")
+        assert np.allclose(mi.numpy(), course_mi, atol=1e-6) and abs(scores[name] - course) < 1e-6
+    assert scores["factors + noise"] > 0.8 > scores["rotated factors"]
+    assert scores["pure noise"] < 0.05

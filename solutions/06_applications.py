@@ -33,6 +33,7 @@ from vae_course.checks import (check_anomaly_score, check_attribute_vector, chec
                                check_interpolate)
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
+from vae_course.exercise import needs
 from vae_course.metrics import encode_all
 from vae_course.models import VAE
 from vae_course.plots import show_images
@@ -59,7 +60,11 @@ SEED = seed_everything(0)
 def interpolate(a, b, steps=10, method="linear"):
     """`steps` codes from a to b, ends included: a straight line or a great-circle arc."""
     ### BEGIN SOLUTION
-    ### HINT: one weight t per row, from 0 to 1; the two methods differ only in how t weights a and b
+    ### HINT: `steps` evenly spaced weights from 0 to 1, one per row, each mixing the two end codes; the two methods differ only in how a weight mixes a and b (straight line, or the sines of the angle between the codes)
+    ### HINT2: `t = torch.linspace(0, 1, steps, dtype=a.dtype, device=a.device).unsqueeze(1)` (a column);
+    ### HINT2: linear: `return (1 - t) * a + t * b`;
+    ### HINT2: spherical: `omega = torch.arccos((a @ b / (a.norm() * b.norm())).clamp(-1, 1))`,
+    ### HINT2: `return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)`
     t = torch.linspace(0, 1, steps, dtype=a.dtype, device=a.device).unsqueeze(1)
     if method == "linear":
         return (1 - t) * a + t * b
@@ -91,7 +96,10 @@ check_interpolate(interpolate)
 def anomaly_score(model, x):
     """Per-image −ELBO with z = μ(x): reconstruction NLL plus KL, in nats. Shape (N,)."""
     ### BEGIN SOLUTION
-    ### HINT: decode the mean code instead of a sample; keep one number per image, not per batch
+    ### HINT: encode, decode the mean code instead of a sample, then the pixel cross-entropy and the closed-form KL, each added up within an image and not averaged over the batch
+    ### HINT2: `mu, logvar = model.encode(x)`; `logits = model.decode(mu)`;
+    ### HINT2: `recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)`;
+    ### HINT2: `kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)`; `return recon + kl`
     mu, logvar = model.encode(x)
     logits = model.decode(mu)
     recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
@@ -120,7 +128,9 @@ check_anomaly_score(anomaly_score)
 def auroc(scores, labels):
     """Area under the ROC curve of anomaly scores (higher = more anomalous) vs 0/1 labels."""
     ### BEGIN SOLUTION
-    ### HINT: scikit-learn's ROC-AUC takes the true labels first, the scores second
+    ### HINT: scikit-learn's ROC-AUC takes the true labels first, the scores second; return a plain float
+    ### HINT2: `from sklearn.metrics import roc_auc_score`;
+    ### HINT2: `return float(roc_auc_score(labels, scores))`
     from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(labels, scores))
@@ -147,7 +157,9 @@ check_auroc(auroc)
 def attribute_vector(codes, has_attribute):
     """Mean code with the attribute minus mean code without it. Shape (D,)."""
     ### BEGIN SOLUTION
-    ### HINT: split the rows into two groups by the attribute and compare their averages
+    ### HINT: split the rows into two groups by the attribute (0/1 labels work as a yes/no mask once made boolean) and subtract the average code without it from the average code with it
+    ### HINT2: `mask = torch.as_tensor(has_attribute).bool()`;
+    ### HINT2: `return codes[mask].mean(dim=0) - codes[~mask].mean(dim=0)`
     mask = torch.as_tensor(has_attribute).bool()
     return codes[mask].mean(dim=0) - codes[~mask].mean(dim=0)
     ### END SOLUTION
@@ -176,16 +188,17 @@ model.eval()
 # reconstructions of the two digits.
 
 # %%
-one = data.x_test[data.y_test == 1][:1].to(device)
-seven = data.x_test[data.y_test == 7][:1].to(device)
-with torch.no_grad():
-    z_one, z_seven = model.encode(one)[0][0], model.encode(seven)[0][0]
-    paths = {m: interpolate(z_one, z_seven, 10, method=m) for m in ("linear", "spherical")}
-    images = {m: torch.sigmoid(model.decode(p)).cpu() for m, p in paths.items()}
-for p in paths.values():
-    assert torch.allclose(p[0], z_one, atol=1e-5) and torch.allclose(p[-1], z_seven, atol=1e-5)
-show_images(torch.cat([images["linear"], images["spherical"]]), nrow=10,
-            row_labels=["linear", "spherical"], title="from a 1 to a 7");
+if needs(interpolate):
+    one = data.x_test[data.y_test == 1][:1].to(device)
+    seven = data.x_test[data.y_test == 7][:1].to(device)
+    with torch.no_grad():
+        z_one, z_seven = model.encode(one)[0][0], model.encode(seven)[0][0]
+        paths = {m: interpolate(z_one, z_seven, 10, method=m) for m in ("linear", "spherical")}
+        images = {m: torch.sigmoid(model.decode(p)).cpu() for m, p in paths.items()}
+    for p in paths.values():
+        assert torch.allclose(p[0], z_one, atol=1e-5) and torch.allclose(p[-1], z_seven, atol=1e-5)
+    show_images(torch.cat([images["linear"], images["spherical"]]), nrow=10,
+                row_labels=["linear", "spherical"], title="from a 1 to a 7");
 
 # %% [markdown]
 # **Anomalies.** Normal test digits against the same digits with a 6×6 white blot pasted in —
@@ -193,19 +206,20 @@ show_images(torch.cat([images["linear"], images["spherical"]]), nrow=10,
 # and far from perfect for so small a model — the lecture shows what limits it.
 
 # %%
-normal = data.x_test[:500]
-blotted = normal.clone()
-g = torch.Generator().manual_seed(0)
-for image in blotted:
-    r, c = torch.randint(4, 18, (2,), generator=g).tolist()
-    image[:, r:r + 6, c:c + 6] = 1.0
-x_all = torch.cat([normal, blotted])
-labels = torch.cat([torch.zeros(len(normal)), torch.ones(len(blotted))]).long()
-scores = anomaly_score(model, x_all.to(device)).cpu()
-area = auroc(scores, labels)
-print(f"mean score: normal {scores[labels == 0].mean():.1f} nats, blotted "
-      f"{scores[labels == 1].mean():.1f} nats; AUROC {area:.3f}")
-assert area > 0.65
+if needs(anomaly_score, auroc):
+    normal = data.x_test[:500]
+    blotted = normal.clone()
+    g = torch.Generator().manual_seed(0)
+    for image in blotted:
+        r, c = torch.randint(4, 18, (2,), generator=g).tolist()
+        image[:, r:r + 6, c:c + 6] = 1.0
+    x_all = torch.cat([normal, blotted])
+    labels = torch.cat([torch.zeros(len(normal)), torch.ones(len(blotted))]).long()
+    scores = anomaly_score(model, x_all.to(device)).cpu()
+    area = auroc(scores, labels)
+    print(f"mean score: normal {scores[labels == 0].mean():.1f} nats, blotted "
+          f"{scores[labels == 1].mean():.1f} nats; AUROC {area:.3f}")
+    assert area > 0.65
 
 # %% [markdown]
 # **Attributes.** Ink (the sum of pixel values) measures stroke thickness. Among the training
@@ -214,15 +228,16 @@ assert area > 0.65
 # thicker. The cell measures the mean ink of the decoded images for α = 0 and α = 1.
 
 # %%
-mu_train, _ = encode_all(model, data.x_train)
-ink = data.x_train.flatten(1).sum(1)
-low, high = ink.quantile(0.25), ink.quantile(0.75)
-chosen = (ink <= low) | (ink >= high)
-v = attribute_vector(mu_train[chosen], (ink >= high)[chosen])
-mu_test, _ = encode_all(model, data.x_test[:300])
-with torch.no_grad():
-    inks = [torch.sigmoid(model.decode((mu_test + alpha * v).to(device))).flatten(1).sum(1)
-            .mean().item() for alpha in (0.0, 1.0)]
-print(f"mean ink of the decoded test digits: {inks[0]:.1f} with α = 0, {inks[1]:.1f} with "
-      f"α = 1 (the thick quarter of the training digits averages {ink[ink >= high].mean():.1f})")
-assert inks[1] > 1.1 * inks[0]
+if needs(attribute_vector):
+    mu_train, _ = encode_all(model, data.x_train)
+    ink = data.x_train.flatten(1).sum(1)
+    low, high = ink.quantile(0.25), ink.quantile(0.75)
+    chosen = (ink <= low) | (ink >= high)
+    v = attribute_vector(mu_train[chosen], (ink >= high)[chosen])
+    mu_test, _ = encode_all(model, data.x_test[:300])
+    with torch.no_grad():
+        inks = [torch.sigmoid(model.decode((mu_test + alpha * v).to(device))).flatten(1).sum(1)
+                .mean().item() for alpha in (0.0, 1.0)]
+    print(f"mean ink of the decoded test digits: {inks[0]:.1f} with α = 0, {inks[1]:.1f} with "
+          f"α = 1 (the thick quarter of the training digits averages {ink[ink >= high].mean():.1f})")
+    assert inks[1] > 1.1 * inks[0]

@@ -90,7 +90,9 @@ assert min(record["kl"]) < 0 and broken["mean sigma"] < 0.75 * healthy["mean sig
 def fix_kl_loss(logits, x, mu, logvar):
     """Recon summed over pixels + KL summed over latent dims, batch means. Returns (loss, kl)."""
     ### BEGIN SOLUTION
-    ### HINT: compare each term of the KL with −½·Σ(1 + log σ² − μ² − σ²): what does the encoder output?
+    ### HINT: compare each term of the broken KL with the closed form of the lecture, term by term: does the encoder output σ, or log σ²?
+    ### HINT2: the KL per image is `-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)`;
+    ### HINT2: the reconstruction stays as in the broken function; return `recon.mean() + kl.mean(), kl.mean()`.
     recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
     kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
     return recon.mean() + kl.mean(), kl.mean()
@@ -126,7 +128,9 @@ assert broken["active units"] <= 1 < healthy["active units"]
 def fix_recon_loss(logits, x, mu, logvar):
     """Recon summed over pixels + KL summed over latent dims, batch means. Returns (loss, kl)."""
     ### BEGIN SOLUTION
-    ### HINT: check what PyTorch's loss does by default over the 784 pixels of each image
+    ### HINT: check what PyTorch's loss does by default over the 784 pixels of each image: the ELBO adds them up, a mean makes the reconstruction 784 times lighter next to the KL
+    ### HINT2: `recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)`;
+    ### HINT2: keep the KL line; return `recon.mean() + kl, kl`.
     recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
     kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1).mean()
     return recon.mean() + kl, kl
@@ -163,7 +167,9 @@ assert final > floor
 def fix_logits_loss(logits, x, mu, logvar):
     """Recon summed over pixels + KL summed over latent dims, batch means. Returns (loss, kl)."""
     ### BEGIN SOLUTION
-    ### HINT: read the name of the loss function: what kind of input does it expect?
+    ### HINT: read the name of the loss function: what kind of input does it expect, and what does the broken code hand it instead?
+    ### HINT2: pass the logits themselves: `F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)`;
+    ### HINT2: drop the sigmoid line; the KL and the return stay as they were.
     recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
     kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1).mean()
     return recon.mean() + kl, kl
@@ -202,7 +208,9 @@ assert change > 0.5
 def fix_recon_error(model, x):
     """−log p(x | z) per image, summed over pixels, with z the posterior mean. Shape (N,)."""
     ### BEGIN SOLUTION
-    ### HINT: which z does model(x) decode? Evaluation wants the one that does not change
+    ### HINT: which code does the model's forward pass decode, a sample or the mean? Evaluation wants the one that does not change from call to call
+    ### HINT2: `mu, logvar = model.encode(x)`; `logits = model.decode(mu)`;
+    ### HINT2: then the same per-image cross-entropy as the broken function.
     mu, logvar = model.encode(x)
     logits = model.decode(mu)
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
