@@ -286,7 +286,8 @@ def lab_on_a_copy_of_08(tmp_path_factory):
     shutil.copy(NOTEBOOK_08, work / NOTEBOOK_08.name)
     port, token = free_port(), secrets.token_hex(16)
     for plugin, values in (("docmanager-extension/plugin", {"autosave": False}),
-                           ("notebook-extension/tracker", {"autoStartDefaultKernel": True}),
+                           ("notebook-extension/tracker", {"autoStartDefaultKernel": True,
+                                                           "windowingMode": "none"}),
                            ("apputils-extension/notification", {"fetchNews": "false"})):
         path = home / "settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
