@@ -227,7 +227,8 @@ def test_learner_session_survives_restart_build_and_tests(browser, tmp_path, art
         page.keyboard.press("Shift+Enter")
         start = time.perf_counter()
         check.locator(".jp-OutputArea-output").first.wait_for(timeout=KERNEL_TIMEOUT)
-        page.wait_for_function("([el, s]) => el.innerText.toLowerCase().includes(s.toLowerCase())",
+        page.wait_for_function("([el, s]) => el.innerText.toLowerCase()"
+                               ".includes(s.toLowerCase())",
                                arg=[check.element_handle(), wrong_verdict[2]], timeout=60_000)
         timings["first check"] = time.perf_counter() - start
         check.scroll_into_view_if_needed()
@@ -238,7 +239,8 @@ def test_learner_session_survives_restart_build_and_tests(browser, tmp_path, art
         page.keyboard.press("Shift+Enter")  # runs the definition
         check.locator(".jp-InputPrompt").click()  # the check cell (a hint cell may lie between)
         page.keyboard.press("Shift+Enter")  # runs the check
-        page.wait_for_function("([el, s]) => el.innerText.toLowerCase().includes(s.toLowerCase())",
+        page.wait_for_function("([el, s]) => el.innerText.toLowerCase()"
+                               ".includes(s.toLowerCase())",
                                arg=[check.element_handle(), right_verdict[2]], timeout=60_000)
         check.scroll_into_view_if_needed()
         shot(page, "3_pass")
@@ -247,7 +249,8 @@ def test_learner_session_survives_restart_build_and_tests(browser, tmp_path, art
                                timeout=30_000)
         saved = nbformat.read(work / EXERCISE, 4)
         assert saved.cells[index].source == right
-        markers = [o.get("data", {}).get("text/plain", "") for o in saved.cells[index + 1].outputs]
+        check_outputs = saved.cells[check_cell_index(saved)].outputs
+        markers = [o.get("data", {}).get("text/plain", "") for o in check_outputs]
         assert any("PASS" in m for m in markers), markers
         after_save = visible_files(work)
         assert after_save == before_save, "saving wrote other files than the learner's .ipynb"
