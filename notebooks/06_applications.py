@@ -278,7 +278,8 @@ claim("greyness, VAE minus best fitted AE sampler",
 
 # %% slideshow={"slide_type": "fragment"}
 UNSEEN = 7
-detector, _ = zoo.vae_without_digit(UNSEEN, data=data, seed=SEED)  # 16-D VAE, 1,500 steps (cached)
+normal_train = data.x_train[data.y_train != UNSEEN]  # what the detector was trained on
+detector, _ = zoo.vae_without_digit(UNSEEN, data=data, seed=SEED)  # 16-D, 1,500 steps (cached)
 detector = detector.to(device).eval()
 
 normal = data.x_test[data.y_test != UNSEEN]
