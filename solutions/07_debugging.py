@@ -37,6 +37,7 @@ from vae_course.checks.debugging import (double_sigmoid_floor, measure, referenc
                                          reference_model, train_briefly)
 from vae_course.data import load_mnist
 from vae_course.device import seed_everything
+from vae_course.loss_bench import train_with_loss
 
 SEED = seed_everything(0)
 data = load_mnist()
@@ -48,10 +49,12 @@ data = load_mnist()
 # of 128 digits, and a loss function `loss_fn(logits, x, mu, logvar) -> (loss, kl)` — the part
 # that differs. It records what the loss function *reports*. `measure` then looks at the trained
 # model with correct code: the true KL, the mean posterior σ, the active units, and the
-# reconstruction error at μ on the test digits. Here is the loop:
+# reconstruction error at μ on the test digits. Here is the loop (`train_briefly` runs the
+# course's `vae_course.loss_bench.train_with_loss`, which lecture 07 uses too; its
+# `encoder_scale` and `logvar_fn` serve the lecture's mistake 5 and stay off here):
 
 # %%
-loop = inspect.getsource(train_briefly).split('"""')[2]
+loop = inspect.getsource(train_with_loss).split('"""')[2]
 print("\n".join(line for line in loop.strip().splitlines() if "import" not in line))
 
 # %% [markdown]

@@ -6,7 +6,7 @@ import math
 import torch
 
 from .compare import inputs_unchanged, is_close, returned_number
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 
 
 def _warmup_reference(step, warmup_steps, beta_max):
@@ -39,7 +39,9 @@ _WARMUP_MISTAKES = [
 ]
 
 
-def _warmup_body(check, fn):
+@exercise_check("linear_warmup", "linear_warmup(step, warmup_steps, beta_max)")
+def check_linear_warmup(check, fn):
+    """Check ``linear_warmup(step, warmup_steps, beta_max=1.0) -> float``."""
     configs = [(10, 0.8), (4, 2.0)]
     got_all, ref_all = [], []
     for w, m in configs:
@@ -63,12 +65,6 @@ def _warmup_body(check, fn):
     check.fail("the schedule is wrong.")  # unreachable
 
 
-def check_linear_warmup(fn, show=True):
-    """Check ``linear_warmup(step, warmup_steps, beta_max=1.0) -> float``."""
-    check = Check("linear_warmup", "linear_warmup(step, warmup_steps, beta_max)")
-    return finish(run_check(check, _warmup_body, fn), show)
-
-
 # --------------------------------------------------------------------------- one training step
 
 
@@ -86,7 +82,19 @@ def _tiny_vae():
     return model
 
 
-def _train_step_body(check, fn):
+# The known mistake behind an error the learner's train_step raises, by a text of its message.
+_TRAIN_ERRORS = {
+    "modified by an inplace operation": (
+        "train.step_before_backward",
+        "optimizer.step() ran before loss.backward(): the step changed the weights that the "
+        "backward pass still needed. Order: zero_grad, forward, backward, step."),
+}
+
+
+@exercise_check("train_step", "train_step(model, optimizer, x, step, warmup_steps)",
+                explain=_TRAIN_ERRORS)
+def check_train_step(check, fn):
+    """Check ``train_step(model, optimizer, x, step, warmup_steps) -> (loss, beta)``."""
     from ..losses import elbo_loss as ref_elbo
 
     step, warmup, lr = 3, 10, 0.1
@@ -179,22 +187,6 @@ def _train_step_body(check, fn):
                         f"the loss as a number.")
 
 
-def _explain_train_error(err):
-    if "modified by an inplace operation" in str(err):
-        return ("train.step_before_backward",
-                "optimizer.step() ran before loss.backward(): the step changed the weights "
-                "that the backward pass still needed. Order: zero_grad, forward, backward, "
-                "step.")
-    return None
-
-
-def check_train_step(fn, show=True):
-    """Check ``train_step(model, optimizer, x, step, warmup_steps) -> (loss, beta)``."""
-    check = Check("train_step", "train_step(model, optimizer, x, step, warmup_steps)",
-                   explain=_explain_train_error)
-    return finish(run_check(check, _train_step_body, fn), show)
-
-
 # --------------------------------------------------------------------------- active units
 
 
@@ -230,7 +222,10 @@ _AU_CANDIDATES = [
 ]
 
 
-def _au_body(check, fn):
+@exercise_check("active_units", "active_units(mu, threshold)")
+def check_active_units(check, fn):
+    """Check ``active_units(mu, threshold=0.01) -> int`` (the contract of
+    ``vae_course.metrics.active_units``)."""
     mu = _au_inputs()
     d = mu.shape[1]
     got = []
@@ -265,13 +260,6 @@ def _au_body(check, fn):
                                               f"argument instead of a fixed number.")
     check.fail(f"expected {expected[0]} active units at threshold 0.01 and {expected[1]} at "
                f"0.1 on the check's data ({d} dimensions); got {got[0]} and {got[1]}.")
-
-
-def check_active_units(fn, show=True):
-    """Check ``active_units(mu, threshold=0.01) -> int`` (the contract of
-    ``vae_course.metrics.active_units``)."""
-    check = Check("active_units", "active_units(mu, threshold)")
-    return finish(run_check(check, _au_body, fn), show)
 
 
 # --------------------------------------------------------------------------- cyclical schedule
@@ -324,7 +312,10 @@ _CYCLICAL_MISTAKES = [
 _CYCLICAL_CONFIGS = [(8, 0.5, 1.0), (10, 0.3, 2.0), (6, 1.0, 0.5)]
 
 
-def _cyclical_body(check, fn):
+@exercise_check("cyclical_beta", "cyclical_beta(step, period, ratio, beta_max)")
+def check_cyclical_beta(check, fn):
+    """Check ``cyclical_beta(step, period, ratio=0.5, beta_max=1.0) -> float`` (the contract of
+    ``vae_course.schedules.Cyclical``)."""
     got_all, ref_all = [], []
     for p, r, m in _CYCLICAL_CONFIGS:
         steps = range(3 * p + 2)
@@ -349,10 +340,3 @@ def _cyclical_body(check, fn):
                            f"(step {s % p} of cycle {s // p}) β should be {e:.4g}, yours is "
                            f"{g:.4g}.")
     check.fail("the schedule is wrong.")  # unreachable: some step differs
-
-
-def check_cyclical_beta(fn, show=True):
-    """Check ``cyclical_beta(step, period, ratio=0.5, beta_max=1.0) -> float`` (the contract of
-    ``vae_course.schedules.Cyclical``)."""
-    check = Check("cyclical_beta", "cyclical_beta(step, period, ratio, beta_max)")
-    return finish(run_check(check, _cyclical_body, fn), show)

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .compare import fmt, is_close, returned_number
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 
 
 # --------------------------------------------------------------------------- anomaly score
@@ -69,7 +69,9 @@ def _score_mistakes(model, x):
     ]
 
 
-def _score_body(check, fn):
+@exercise_check("anomaly_score", "anomaly_score(model, x)")
+def check_anomaly_score(check, fn):
+    """Check ``anomaly_score(model, x) -> (N,)``: −log p(x | z = μ) + KL per image, in nats."""
     model, x = _tiny_model(), _images()
     before = [p.detach().clone() for p in model.parameters()]
     x_in = x.clone()
@@ -121,12 +123,6 @@ def _tensor_or_array(check, value, n):
     if not torch.isfinite(value.detach()).all():
         check.fail("some scores are NaN or infinite; with these images all should be finite.")
     return value.detach().cpu().double()
-
-
-def check_anomaly_score(fn, show=True):
-    """Check ``anomaly_score(model, x) -> (N,)``: −log p(x | z = μ) + KL per image, in nats."""
-    check = Check("anomaly_score", "anomaly_score(model, x)")
-    return finish(run_check(check, _score_body, fn), show)
 
 
 # --------------------------------------------------------------------------- AUROC
@@ -184,7 +180,9 @@ def _explain_auroc_error(err):
     return None
 
 
-def _auroc_body(check, fn):
+@exercise_check("auroc", "auroc(scores, labels)", explain=_explain_auroc_error)
+def check_auroc(check, fn):
+    """Check ``auroc(scores, labels) -> float`` (the contract of ``vae_course.metrics.auroc``)."""
     from sklearn.metrics import roc_auc_score
 
     got_all, refs = [], []
@@ -210,9 +208,3 @@ def _auroc_body(check, fn):
         if not math.isclose(g, r, abs_tol=1e-6):
             check.fail(f"for {what} the AUROC should be {r:.4f}; yours is {g:.4f}.")
     check.fail("the AUROC is wrong.")  # unreachable
-
-
-def check_auroc(fn, show=True):
-    """Check ``auroc(scores, labels) -> float`` (the contract of ``vae_course.metrics.auroc``)."""
-    check = Check("auroc", "auroc(scores, labels)", explain=_explain_auroc_error)
-    return finish(run_check(check, _auroc_body, fn), show)

@@ -6,7 +6,7 @@ of the codes with it."""
 import torch
 
 from .compare import fmt, is_close, returned_tensor
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 
 
 def _cases():
@@ -45,7 +45,10 @@ def _mistakes(codes, mask):
     return out
 
 
-def _body(check, fn):
+@exercise_check("attribute_vector", "attribute_vector(codes, has_attribute)")
+def check_attribute_vector(check, fn):
+    """Check ``attribute_vector(codes, has_attribute) -> (D,)`` (the contract of
+    ``vae_course.latent.attribute_vector``)."""
     got_all = []
     for codes, mask, what in _cases():
         c_in, m_in = codes.clone(), mask.clone()
@@ -75,10 +78,3 @@ def _body(check, fn):
                         f"masks; adding v to the {int((~mask).sum())} codes without the "
                         f"attribute moves their mean exactly onto the mean of the "
                         f"{int(mask.sum())} with it ({fmt(moved.mean(0), 4)}).")
-
-
-def check_attribute_vector(fn, show=True):
-    """Check ``attribute_vector(codes, has_attribute) -> (D,)`` (the contract of
-    ``vae_course.latent.attribute_vector``)."""
-    check = Check("attribute_vector", "attribute_vector(codes, has_attribute)")
-    return finish(run_check(check, _body, fn), show)

@@ -6,30 +6,10 @@ and a short training run from the learner's module that gets close to the course
 import torch
 
 from ..models import Autoencoder as CourseAutoencoder
-from .framework import finish, run_check
+from .framework import exercise_check
 from .gradients import compare_module_gradients
-from .nn_module import (PIXELS, bce, build, call, count, diagnose_count, images, is_affine,
-                      new_check, tensor_of_shape, train_briefly)
-
-# How far above the course's model (same sizes, seed and batches) the learner's may end after the
-# short training run, in nats per image: both land within a few nats of each other whatever the
-# initialisation; a model that does not learn stays hundreds of nats above.
-TRAINING_MARGIN = 25.0
-
-
-def _count_variants(latent, hidden):
-    """(code, text) -> parameter count of a model with that mistake (latent_dim, hidden)."""
-    ref = count(CourseAutoencoder(latent_dim=latent, hidden=hidden))
-    return [
-        (("ae.hidden_ignored", "your layers have 400 hidden units whatever `hidden` says: use "
-          "the argument"), count(CourseAutoencoder(latent_dim=latent, hidden=400))),
-        (("ae.no_bias", "your linear layers have no bias (bias=False); the course's layers "
-          "have one"), ref - (2 * hidden + latent + PIXELS)),
-        (("ae.extra_layer", "your model has an extra hidden-to-hidden layer; the encoder and "
-          "the decoder each have exactly two linear layers"), ref + hidden * hidden + hidden),
-        (("ae.extra_layer", "your model has extra hidden-to-hidden layers; the encoder and "
-          "the decoder each have exactly two linear layers"), ref + 2 * (hidden * hidden + hidden)),
-    ]
+from .nn_module import (PIXELS, bce, build, call, diagnose_count, explain_module_error, images,
+                        is_affine, tensor_of_shape, train_next_to_course)
 
 
 def _shapes(check, model, name, latent, hidden):
@@ -91,7 +71,11 @@ def _shapes(check, model, name, latent, hidden):
     return x, out
 
 
-def _autoencoder_body(check, cls):
+@exercise_check("autoencoder", "Autoencoder(latent_dim, hidden)",
+                explain=explain_module_error)
+def check_autoencoder(check, cls):
+    """Check ``class Autoencoder(nn.Module)`` with ``__init__(latent_dim, hidden)``, ``encode``,
+    ``decode`` (logits) and ``forward``."""
     name = getattr(cls, "__name__", "Autoencoder")
     latent, hidden = 3, 16
     model = build(check, cls, latent_dim=latent, hidden=hidden)
@@ -109,36 +93,11 @@ def _autoencoder_body(check, cls):
     loss = bce(out, x)
     compare_module_gradients(check, model, loss)
 
-    sizes = f"latent_dim={latent}, hidden={hidden}"
-    expected = count(CourseAutoencoder(latent_dim=latent, hidden=hidden))
-    diagnose_count(check, model, name, sizes, expected, _count_variants(latent, hidden))
-
-    latent, hidden = 8, 128
-    torch.manual_seed(0)
-    mine = build(check, cls, latent_dim=latent, hidden=hidden)
-    torch.manual_seed(0)
-    course = CourseAutoencoder(latent_dim=latent, hidden=hidden)
-
-    def loss_fn(model, xb):
-        return bce(model(xb), xb)
-
-    got, start = train_briefly(mine, loss_fn)
-    ref, _ = train_briefly(course, loss_fn)
-    if not got < ref + TRAINING_MARGIN:
-        check.fail(f"trained for 300 steps (Adam, learning rate 1e-3, batches of 64 MNIST "
-                   f"digits), your Autoencoder(latent_dim=8, hidden=128) ends at a loss of "
-                   f"{got:.1f} nats/image (it started at {start:.1f}); the lecture's model, "
-                   f"trained the same way, reaches {ref:.1f}. Expected below "
-                   f"{ref + TRAINING_MARGIN:.1f}.")
+    expected = diagnose_count(check, model, name, CourseAutoencoder, "ae", latent, hidden)
+    got, ref = train_next_to_course(check, cls, CourseAutoencoder,
+                                    lambda model, xb: bce(model(xb), xb))
     return check.passed(f"encode → latent_dim numbers, decode → logits of shape (1, 28, 28), "
                         f"forward = decode(encode(x)); the parameter count matches the lecture's "
                         f"model ({expected:,} for latent_dim=3, hidden=16), every parameter gets "
                         f"a gradient, and 300 training steps take the loss to {got:.1f} "
                         f"nats/image (the lecture's model: {ref:.1f}).")
-
-
-def check_autoencoder(cls, show=True):
-    """Check ``class Autoencoder(nn.Module)`` with ``__init__(latent_dim, hidden)``, ``encode``,
-    ``decode`` (logits) and ``forward``."""
-    check = new_check("autoencoder", "Autoencoder(latent_dim, hidden)")
-    return finish(run_check(check, _autoencoder_body, cls), show)

@@ -7,12 +7,14 @@ import math
 import torch
 
 
-def returned_tensor(check, value, shape, what="the result"):
-    """Validate a returned tensor: type, shape, floating dtype, finite values."""
+def returned_tensor(check, value, shape, what="the result", caller=None):
+    """Validate a returned tensor: type, shape, floating dtype, finite values. ``what`` names
+    the value in messages, ``caller`` the call that returned it (default: the checked function).
+    Returns a detached float64 copy on the CPU."""
     shape = tuple(shape)
     if value is None:
-        check.fail(f"{check.signature} returned None: did you forget the `return` statement? "
-                   f"Expected a tensor of shape {shape}.")
+        check.fail(f"{caller or check.signature} returned None: did you forget the `return` "
+                   f"statement? Expected a tensor of shape {shape}.")
     if type(value).__module__.startswith("numpy"):
         check.fail(f"{what} is a NumPy array; return a torch tensor (stay in torch so gradients "
                    f"can flow). Expected shape {shape}.")
@@ -72,7 +74,6 @@ def fmt(values, n=6):
         return f"{flat.item():.4g}"
     text = ", ".join(f"{float(v):.4g}" for v in flat[:n])
     return f"[{text}{', …' if flat.numel() > n else ''}]"
-
 
 
 def diagnose_value(check, got, candidates, expected, what, rtol=1e-4):

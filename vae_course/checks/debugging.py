@@ -7,8 +7,9 @@ learner writes the fixed function, and the check
 3. runs a short training with the learner's function and measures, with correct code only, that
    the symptom the broken run showed is gone.
 
-The training bench (``train_briefly``) is the one the notebook's demo cells use on the broken
-code, so the learner sees the same measurement before and after the fix.
+The training bench (``train_briefly``, on ``vae_course.loss_bench``) is the one the notebook's
+demo cells use on the broken code, so the learner sees the same measurement before and after
+the fix.
 """
 
 import math
@@ -17,8 +18,9 @@ from itertools import product
 import torch
 import torch.nn.functional as F
 
+from ..loss_bench import train_with_loss
 from .compare import fmt, is_close, returned_tensor
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 from .gradients import compare_gradients, leaves
 
 STEPS, BATCH, LATENT, HIDDEN = 80, 128, 8, 64
@@ -28,33 +30,17 @@ STEPS, BATCH, LATENT, HIDDEN = 80, 128, 8, 64
 
 
 def train_briefly(loss_fn, steps=STEPS, seed=0, data=None):
-    """Train a fresh VAE(8, hidden=64) on MNIST for ``steps`` Adam steps with
-    ``loss_fn(logits, x, mu, logvar) -> (loss, kl)``. Returns the model (in eval mode) and a
-    record: the losses and KLs the loss function reported, and the step where the loss first
-    stopped being a finite number (None if never)."""
+    """The bench of exercise 07, ``vae_course.loss_bench.train_with_loss``: a fresh VAE(8,
+    hidden=64), ``steps`` Adam steps on batches of 128 training digits, with
+    ``loss_fn(logits, x, mu, logvar) -> (loss, kl)``; seeded, the caller's random state kept.
+    Returns the model (in eval mode) and the record of the run."""
     from ..data import load_mnist
-    from ..models import VAE
 
     x = (data or load_mnist(quiet=True)).x_train
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        model = VAE(LATENT, hidden=HIDDEN)
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        g = torch.Generator().manual_seed(seed)
-        record = {"loss": [], "kl": [], "stopped_at": None}
-        for step in range(steps):
-            xb = x[torch.randint(len(x), (BATCH,), generator=g)]
-            logits, mu, logvar = model(xb)
-            loss, kl = loss_fn(logits, xb, mu, logvar)
-            if not torch.isfinite(loss):
-                record["stopped_at"] = step
-                break
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            record["loss"].append(float(loss.detach()))
-            record["kl"].append(float(kl.detach()))
-    return model.eval(), record
+        return train_with_loss(loss_fn, x, latent_dim=LATENT, hidden=HIDDEN, steps=steps,
+                               batch_size=BATCH, seed=seed)
 
 
 _REFERENCE = {}
@@ -221,12 +207,12 @@ def _train_and_measure(check, fn):
     return model, record, measure(model)
 
 
-def _loss_body(bug, symptom):
-    def body(check, fn):
-        _loss_value_and_gradients(check, fn, bug)
-        model, record, measured = _train_and_measure(check, fn)
-        return symptom(check, record, measured)
-    return body
+def _judge_fixed_loss(check, fn, bug, symptom):
+    """The three steps every fixed loss goes through: values and gradients on crafted inputs
+    (``bug`` is the mistake of this task), a training run, and its ``symptom`` measured."""
+    _loss_value_and_gradients(check, fn, bug)
+    model, record, measured = _train_and_measure(check, fn)
+    return symptom(check, record, measured)
 
 
 def _kl_symptom(check, record, measured):
@@ -265,27 +251,24 @@ def _floor_symptom(check, record, measured):
                         f"go below; reconstruction at μ {measured['recon at mu']:.1f} nats.")
 
 
-def check_fix_kl_loss(fn, show=True):
+@exercise_check("fix_kl_loss", "fix_kl_loss(logits, x, mu, logvar)")
+def check_fix_kl_loss(check, fn):
     """Check ``fix_kl_loss(logits, x, mu, logvar) -> (loss, kl)``: the KL with log σ² restored."""
-    check = Check("fix_kl_loss", "fix_kl_loss(logits, x, mu, logvar)")
-    return finish(run_check(check, _loss_body("loss.kl_sigma_for_logvar", _kl_symptom), fn),
-                  show)
+    return _judge_fixed_loss(check, fn, "loss.kl_sigma_for_logvar", _kl_symptom)
 
 
-def check_fix_recon_loss(fn, show=True):
+@exercise_check("fix_recon_loss", "fix_recon_loss(logits, x, mu, logvar)")
+def check_fix_recon_loss(check, fn):
     """Check ``fix_recon_loss(logits, x, mu, logvar) -> (loss, kl)``: recon summed, not averaged,
     over the pixels."""
-    check = Check("fix_recon_loss", "fix_recon_loss(logits, x, mu, logvar)")
-    return finish(run_check(check, _loss_body("loss.recon_mean_over_pixels",
-                                              _collapse_symptom), fn), show)
+    return _judge_fixed_loss(check, fn, "loss.recon_mean_over_pixels", _collapse_symptom)
 
 
-def check_fix_logits_loss(fn, show=True):
+@exercise_check("fix_logits_loss", "fix_logits_loss(logits, x, mu, logvar)")
+def check_fix_logits_loss(check, fn):
     """Check ``fix_logits_loss(logits, x, mu, logvar) -> (loss, kl)``: logits, not
     probabilities, into the with-logits loss."""
-    check = Check("fix_logits_loss", "fix_logits_loss(logits, x, mu, logvar)")
-    return finish(run_check(check, _loss_body("loss.double_sigmoid", _floor_symptom), fn),
-                  show)
+    return _judge_fixed_loss(check, fn, "loss.double_sigmoid", _floor_symptom)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -311,7 +294,9 @@ def _eval_mistakes(model, x):
     ]
 
 
-def _eval_body(check, fn):
+@exercise_check("fix_recon_error", "fix_recon_error(model, x)")
+def check_fix_recon_error(check, fn):
+    """Check ``fix_recon_error(model, x) -> (N,)``: the reconstruction error at μ."""
     from ..data import load_mnist
 
     data = load_mnist(quiet=True)
@@ -352,8 +337,3 @@ def _eval_body(check, fn):
                         f"(decoded at μ), {float(expected.mean()):.1f} nats per image on "
                         f"average, against a model trained for {STEPS} steps.")
 
-
-def check_fix_recon_error(fn, show=True):
-    """Check ``fix_recon_error(model, x) -> (N,)``: the reconstruction error at μ."""
-    check = Check("fix_recon_error", "fix_recon_error(model, x)")
-    return finish(run_check(check, _eval_body, fn), show)

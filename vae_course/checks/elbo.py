@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from .compare import diagnose_value, fmt, inputs_unchanged, is_close, returned_tensor
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 from .gradients import compare_gradients, leaves
 
 
@@ -91,7 +91,10 @@ def _kl_reference(mu, logvar):
     return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum(1)
 
 
-def _kl_body(check, fn):
+@exercise_check("kl_divergence", "kl_divergence(mu, logvar)")
+def check_kl_divergence(check, fn):
+    """Check ``kl_divergence(mu, logvar) -> (batch,)``: one KL per image, summed over the latent
+    dimensions (the contract of ``vae_course.losses.kl_divergence``)."""
     mu, logvar = _kl_inputs()
     b, d = mu.shape
     mine, ref = leaves(mu=mu, logvar=logvar), leaves(mu=mu, logvar=logvar)
@@ -123,13 +126,6 @@ def _kl_body(check, fn):
     return check.passed(f"KL = −½·Σ(1 + log σ² − μ² − σ²), summed over the {d} latent "
                         f"dimensions of each of the {b} images ({fmt(got)} nats), 0 when q is "
                         f"the prior, and the gradients reach mu and logvar as they should.")
-
-
-def check_kl_divergence(fn, show=True):
-    """Check ``kl_divergence(mu, logvar) -> (batch,)``: one KL per image, summed over the latent
-    dimensions (the contract of ``vae_course.losses.kl_divergence``)."""
-    check = Check("kl_divergence", "kl_divergence(mu, logvar)")
-    return finish(run_check(check, _kl_body, fn), show)
 
 
 # --------------------------------------------------------------------------- ELBO loss
@@ -171,17 +167,20 @@ def _elbo_inputs():
     return logits, x, mu, logvar
 
 
-def _explain_elbo_error(err):
-    text = str(err)
-    if "between 0 and 1" in text:
-        return ("elbo.logits_to_probability_loss",
-                "binary_cross_entropy (without _with_logits) expects probabilities in [0, 1], "
-                "but the decoder gives logits. Use F.binary_cross_entropy_with_logits(logits, "
-                "x, ...) — it applies the sigmoid itself, stably.")
-    return None
+# The known mistake behind an error the learner's elbo_loss raises, by a text of its message.
+_ELBO_ERRORS = {
+    "between 0 and 1": (
+        "elbo.logits_to_probability_loss",
+        "binary_cross_entropy (without _with_logits) expects probabilities in [0, 1], but the "
+        "decoder gives logits. Use F.binary_cross_entropy_with_logits(logits, x, ...) — it "
+        "applies the sigmoid itself, stably."),
+}
 
 
-def _elbo_body(check, fn):
+@exercise_check("elbo_loss", "elbo_loss(logits, x, mu, logvar, beta)",
+                explain=_ELBO_ERRORS)
+def check_elbo_loss(check, fn):
+    """Check ``elbo_loss(logits, x, mu, logvar, beta=1.0) -> (loss, recon, kl)``."""
     logits, x, mu, logvar = _elbo_inputs()
     beta = 0.5
     b, p = len(x), x[0].numel()
@@ -241,10 +240,3 @@ def _elbo_body(check, fn):
                         f"terms averaged over the batch: recon {got_recon.item():.3f}, kl "
                         f"{got_kl.item():.3f}, loss {got_loss.item():.3f} nats per image "
                         f"(β = {beta}).")
-
-
-def check_elbo_loss(fn, show=True):
-    """Check ``elbo_loss(logits, x, mu, logvar, beta=1.0) -> (loss, recon, kl)``."""
-    check = Check("elbo_loss", "elbo_loss(logits, x, mu, logvar, beta)",
-                   explain=_explain_elbo_error)
-    return finish(run_check(check, _elbo_body, fn), show)

@@ -14,9 +14,10 @@ one plain-text marker line, ``[check] NAME: STATUS (code) — message``, which i
 ``vae-course check PATH.ipynb`` (``vae_course.checks.notebook_runner``) reads back from an
 executed notebook.
 
-A check is a ``body(check, fn)`` function run by ``run_check``: the body calls the learner's
-function through ``check.call`` and ends with ``check.passed``, ``check.mistake`` or
-``check.fail``.
+A check is written as a body, ``check_<name>(check, fn)`` under ``@exercise_check(name,
+signature)``: the body calls the learner's function through ``check.call`` and ends with
+``check.passed``, ``check.mistake`` or ``check.fail``; the decorator makes it the
+``check_<name>(fn, show=True)`` the notebooks call.
 """
 
 import functools
@@ -104,6 +105,9 @@ def show(result):
     except ImportError:
         pass
     print(result.marker())
+
+
+_show = show  # for check functions, whose `show` argument hides this name
 
 
 _HERE = Path(__file__).resolve().parent
@@ -208,37 +212,31 @@ def run_check(check, body, fn):
                                   f"{type(err).__name__}: {_first_line(err)}")
 
 
-def finish(result, show_result):
-    """Show the result when asked (the default of every ``check_*``), and return it."""
-    if show_result:
-        show(result)
-    return result
-
-
 def exercise_check(name, signature, explain=None):
     """Decorator that turns a check's body, ``check_<name>(check, fn)``, into the public
-    ``check_<name>(fn, show=True)`` the notebooks call (``run_and_show`` does the work)."""
+    ``check_<name>(fn, show=True)`` the notebooks call: the body runs under ``run_check``, the
+    result is shown unless ``show`` is False, and returned.
+
+    ``signature`` is the contract as messages quote it. ``explain`` names the known mistake
+    behind an error the learner's code raised: a dict ``{text in the message: (code,
+    explanation)}``, or a function ``err -> (code, explanation)`` (None when it knows no
+    mistake) where one text is not enough."""
+    if explain is None or callable(explain):
+        explain_error = explain
+    else:
+        known = dict(explain)
+
+        def explain_error(err):
+            return next((m for text, m in known.items() if text in str(err)), None)
+
     def decorate(body):
         @functools.wraps(body)
         def check_function(fn, show=True):
-            return run_and_show(name, signature, body, fn, show, explain)
+            result = run_check(Check(name, signature, explain_error), body, fn)
+            if show:
+                _show(result)
+            return result
 
         del check_function.__wrapped__  # its signature is (fn, show=True), not the body's
         return check_function
     return decorate
-
-
-def run_and_show(name, signature, body, fn, show_result=True, explain=None):
-    """Check ``fn`` with ``body`` (see ``run_check``), show the result unless ``show_result`` is
-    False, and return it: the whole of every public ``check_*`` function. ``signature`` is the
-    contract as messages quote it; ``explain`` maps a text in an error message to the known
-    mistake behind it, ``(code, explanation)``."""
-    known = dict(explain or {})
-
-    def explain_error(err):  # the known mistake behind an error the learner's code raised
-        return next((m for text, m in known.items() if text in str(err)), None)
-
-    result = run_check(Check(name, signature, explain_error), body, fn)
-    if show_result:
-        show(result)
-    return result

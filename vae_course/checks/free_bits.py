@@ -10,7 +10,7 @@ nothing by squeezing it further).
 import torch
 
 from .compare import fmt, inputs_unchanged, is_close, returned_tensor
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 from .gradients import compare_gradients, leaves
 
 
@@ -72,7 +72,10 @@ def _candidates(mu, logvar, fb):
     ]
 
 
-def _body(check, fn):
+@exercise_check("free_bits_kl", "free_bits_kl(mu, logvar, free_bits)")
+def check_free_bits_kl(check, fn):
+    """Check ``free_bits_kl(mu, logvar, free_bits) -> 0-dim tensor`` (the contract of
+    ``vae_course.losses.free_bits_kl``)."""
     cases = _inputs()
     results = []
     for mu, logvar, fb in cases:
@@ -132,10 +135,3 @@ def _body(check, fn):
     return check.passed("each dimension's batch-mean KL is floored at free_bits and the floors "
                         "are summed; dimensions below the floor get no gradient, the others the "
                         "KL's own, as in vae_course.losses.free_bits_kl.")
-
-
-def check_free_bits_kl(fn, show=True):
-    """Check ``free_bits_kl(mu, logvar, free_bits) -> 0-dim tensor`` (the contract of
-    ``vae_course.losses.free_bits_kl``)."""
-    check = Check("free_bits_kl", "free_bits_kl(mu, logvar, free_bits)")
-    return finish(run_check(check, _body, fn), show)

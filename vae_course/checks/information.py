@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .compare import fmt
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 
 
 def _as_array(check, value, shape, what):
@@ -92,7 +92,9 @@ def _discretize_inputs():
     return codes.astype(np.float32)
 
 
-def _discretize_body(check, fn):
+@exercise_check("discretize", "discretize(codes, n_bins)")
+def check_discretize(check, fn):
+    """Check ``discretize(codes, n_bins=20) -> (N, D) integer bin indices``."""
     codes = _discretize_inputs()
     got_all, ref_all = [], []
     for n_bins in (20, 7):
@@ -132,12 +134,6 @@ def _discretize_body(check, fn):
                    f"{codes[:, j].min():.4g} … {codes[:, j].max():.4g}) belongs in bin "
                    f"{ref[i, j]}, yours says {got[i, j]:g}.")
     check.fail("the bins are wrong.")  # unreachable
-
-
-def check_discretize(fn, show=True):
-    """Check ``discretize(codes, n_bins=20) -> (N, D) integer bin indices``."""
-    check = Check("discretize", "discretize(codes, n_bins)")
-    return finish(run_check(check, _discretize_body, fn), show)
 
 
 # --------------------------------------------------------------------------- mutual information
@@ -215,7 +211,9 @@ def _mi_inputs():
             (d, e, "two independent draws")]
 
 
-def _mi_body(check, fn):
+@exercise_check("mutual_information", "mutual_information(a, b)")
+def check_mutual_information(check, fn):
+    """Check ``mutual_information(a, b) -> float``: I(a; b) in nats of two label vectors."""
     cases = _mi_inputs()
     got_all = []
     for a, b, what in cases:
@@ -257,9 +255,3 @@ def _mi_body(check, fn):
         if not math.isclose(g, r, rel_tol=1e-5, abs_tol=1e-7):
             check.fail(f"for {what} I(a; b) should be {r:.4g} nats; yours is {g:.4g}.")
     check.fail(f"expected {fmt(torch.tensor(refs))}; got {fmt(torch.tensor(got_all))}.")
-
-
-def check_mutual_information(fn, show=True):
-    """Check ``mutual_information(a, b) -> float``: I(a; b) in nats of two label vectors."""
-    check = Check("mutual_information", "mutual_information(a, b)")
-    return finish(run_check(check, _mi_body, fn), show)

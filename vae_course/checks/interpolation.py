@@ -5,7 +5,7 @@ two codes, ends included, with gradients reaching both codes."""
 import torch
 
 from .compare import fmt, inputs_unchanged, is_close, returned_tensor
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 from .gradients import compare_gradients, leaves
 
 
@@ -99,7 +99,10 @@ def _diagnose(check, got, mistakes, expected, what):
                f"are {fmt(got[0])} and {fmt(got[-1])}.")
 
 
-def _body(check, fn):
+@exercise_check("interpolate", "interpolate(a, b, steps, method)")
+def check_interpolate(check, fn):
+    """Check ``interpolate(a, b, steps=10, method="linear") -> (steps, D)`` (the contract of
+    ``vae_course.latent.interpolate``)."""
     z0 = torch.tensor([1.0, -2.0, 0.5, 3.0], dtype=torch.float64)
     z1 = torch.tensor([-1.0, 0.0, 2.5, 1.0], dtype=torch.float64)
     n = 5
@@ -139,10 +142,3 @@ def _body(check, fn):
     return check.passed(f"linear: {n} evenly spaced codes on the line, ends included; "
                         f"spherical: the great-circle arc (norm kept between codes of equal "
                         f"norm); gradients reach both codes — as vae_course.latent.interpolate.")
-
-
-def check_interpolate(fn, show=True):
-    """Check ``interpolate(a, b, steps=10, method="linear") -> (steps, D)`` (the contract of
-    ``vae_course.latent.interpolate``)."""
-    check = Check("interpolate", "interpolate(a, b, steps, method)")
-    return finish(run_check(check, _body, fn), show)

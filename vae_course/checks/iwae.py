@@ -8,7 +8,7 @@ import math
 import torch
 
 from .compare import diagnose_value, fmt, inputs_unchanged, is_close
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 from .gradients import compare_gradients, leaves
 
 K, BATCH = 7, 5
@@ -54,7 +54,9 @@ def _candidates(log_w):
     ]
 
 
-def _body(check, fn):
+@exercise_check("iwae_from_log_weights", "iwae_from_log_weights(log_w)")
+def check_iwae_from_log_weights(check, fn):
+    """Check ``iwae_from_log_weights(log_w) -> (batch,)`` for ``log_w`` of shape (k, batch)."""
     log_w = _log_weights()
     k, b = log_w.shape
     mine, ref = leaves(log_w=log_w), leaves(log_w=log_w)
@@ -119,9 +121,3 @@ def _body(check, fn):
     return check.passed(f"L_k = logsumexp over the {k} samples − log {k}, one bound per image, "
                         f"finite for log-weights around {log_w.mean():.0f} nats, equal to the "
                         f"log-weight when k = 1, and its gradient reaches every log-weight.")
-
-
-def check_iwae_from_log_weights(fn, show=True):
-    """Check ``iwae_from_log_weights(log_w) -> (batch,)`` for ``log_w`` of shape (k, batch)."""
-    check = Check("iwae_from_log_weights", "iwae_from_log_weights(log_w)")
-    return finish(run_check(check, _body, fn), show)

@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .framework import Check
+from .compare import returned_tensor
+
 
 IMAGE = (1, 28, 28)
 PIXELS = math.prod(IMAGE)
@@ -32,7 +33,8 @@ def call(check, what, fn, *args):
         check.signature = signature
 
 
-def _explain_module_error(err):
+def explain_module_error(err):
+    """The known mistake behind an error a learner's module raised, as ``(code, explanation)``."""
     text = str(err)
     if "before Module.__init__() call" in text:
         return ("module.no_super_init",
@@ -46,10 +48,6 @@ def _explain_module_error(err):
                 f"nn.Flatten() or x.view(len(x), -1)), and each layer's `in` is the previous "
                 f"layer's `out`.")
     return None
-
-
-def new_check(name, signature):
-    return Check(name, signature, explain=_explain_module_error)
 
 
 def build(check, cls, **sizes):
@@ -91,17 +89,12 @@ def build(check, cls, **sizes):
 
 
 def tensor_of_shape(check, value, shape, what):
-    """``value`` as a tensor of ``shape``; otherwise a failure saying what came back."""
+    """``value``, what the call ``what`` returned, as a tensor of ``shape``; otherwise a failure
+    saying what came back (``compare.returned_tensor``, which also wants finite values)."""
     if isinstance(value, (tuple, list)):
         check.fail(f"{what} returned a {type(value).__name__} of {len(value)} items; expected "
                    f"one tensor of shape {tuple(shape)}.")
-    if not isinstance(value, torch.Tensor):
-        check.fail(f"{what} returned {type(value).__name__}; expected a tensor of shape "
-                   f"{tuple(shape)}.")
-    if tuple(value.shape) != tuple(shape):
-        check.fail(f"{what} returned shape {tuple(value.shape)}; expected {tuple(shape)}.")
-    if not torch.isfinite(value.detach()).all():
-        check.fail(f"{what} returned NaN or infinite values for ordinary images.")
+    returned_tensor(check, value, shape, f"the output of {what}", caller=what)
     return value
 
 
@@ -125,18 +118,62 @@ def parameter_shapes(model, n=6):
     return ", ".join(shapes[:n]) + (", …" if len(shapes) > n else "")
 
 
-def diagnose_count(check, model, cls_name, sizes, expected, variants):
-    """Compare the parameter count with the course's model; ``variants`` maps a mistake's
-    (code, text) to the count that mistake would give."""
-    got = count(model)
+def diagnose_count(check, model, cls_name, course_cls, prefix, latent, hidden):
+    """Compare the parameter count with the course's model of the same sizes; name the
+    structural mistakes every MLP module of the course can make by the count each gives
+    (``prefix`` is the exercise's, "ae" or "vae"): ``hidden`` ignored (400 units), no biases,
+    one or two extra hidden-to-hidden layers. Returns the course's count."""
+    course = course_cls(latent_dim=latent, hidden=hidden)
+    expected, got = count(course), count(model)
     if got == expected:
-        return
+        return expected
+    sizes = f"latent_dim={latent}, hidden={hidden}"
+    biases = sum(m.bias.numel() for m in course.modules()
+                 if isinstance(m, nn.Linear) and m.bias is not None)
+    layer = hidden * hidden + hidden  # one more nn.Linear(hidden, hidden)
+    extra = ("your model has {} hidden-to-hidden layer{}; the encoder and the decoder each have "
+             "exactly two linear layers")
+    variants = [
+        ((f"{prefix}.hidden_ignored", "your layers have 400 hidden units whatever `hidden` "
+          "says: use the argument"), count(course_cls(latent_dim=latent, hidden=400))),
+        ((f"{prefix}.no_bias", "your linear layers have no bias (bias=False); the course's "
+          "layers have one"), expected - biases),
+        ((f"{prefix}.extra_layer", extra.format("an extra", "")), expected + layer),
+        ((f"{prefix}.extra_layer", extra.format("extra", "s")), expected + 2 * layer),
+    ]
     for (code, text), value in variants:
         if got == value:
             check.mistake(code, f"{text} ({cls_name}({sizes}) has {got:,} parameters; the "
                                 f"lecture's model has {expected:,}.)")
     check.fail(f"{cls_name}({sizes}) has {got:,} parameters; a model with exactly the layers "
                f"described has {expected:,}. Yours: {parameter_shapes(model)}.")
+
+
+# How far above the course's model (same sizes, seed and batches) the learner's may end after the
+# short training run, in nats per image: both land within a few nats of each other whatever the
+# initialisation; a model that does not learn stays hundreds of nats above.
+TRAINING_MARGIN = 25.0
+
+
+def train_next_to_course(check, cls, course_cls, loss_fn):
+    """Build the learner's class and the course's with the same seed and sizes (latent_dim=8,
+    hidden=128), train both the same way (``train_briefly`` with ``loss_fn(model, x)``), and
+    fail with the numbers unless the learner's ends within ``TRAINING_MARGIN`` of the course's.
+    Returns both final losses, in nats per image."""
+    torch.manual_seed(0)
+    mine = build(check, cls, latent_dim=8, hidden=128)
+    torch.manual_seed(0)
+    course = course_cls(latent_dim=8, hidden=128)
+    got, start = train_briefly(mine, loss_fn)
+    ref, _ = train_briefly(course, loss_fn)
+    if not got < ref + TRAINING_MARGIN:
+        name = course_cls.__name__
+        check.fail(f"trained for 300 steps (Adam, learning rate 1e-3, batches of 64 MNIST "
+                   f"digits, the course's loss), your {name}(latent_dim=8, hidden=128) ends at "
+                   f"a loss of {got:.1f} nats/image (it started at {start:.1f}); the course's "
+                   f"{name}, trained the same way, reaches {ref:.1f}. Expected below "
+                   f"{ref + TRAINING_MARGIN:.1f}.")
+    return got, ref
 
 
 def train_briefly(model, loss_fn, steps=300, batch=64, seed=0):

@@ -6,11 +6,13 @@ import math
 import torch
 
 from .compare import fmt, inputs_unchanged, is_close, returned_tensor
-from .framework import Check, finish, run_check
+from .framework import exercise_check
 from .gradients import compare_gradients, leaves
 
 
-def _reparameterize_body(check, fn):
+@exercise_check("reparameterize", "reparameterize(mu, logvar)")
+def check_reparameterize(check, fn):
+    """Check ``reparameterize(mu, logvar) -> z`` (same shape as mu, z = mu + exp(½·logvar)·eps)."""
     mu = torch.tensor([[0.5, -1.0, 2.0], [0.0, 1.5, -0.5]])
     logvar = torch.tensor([[0.2, -1.0, 0.7], [1.2, -0.3, 0.0]])
     mine, ref = leaves(mu=mu, logvar=logvar), leaves(mu=mu, logvar=logvar)
@@ -113,9 +115,3 @@ def _reparameterize_body(check, fn):
 
     return check.passed("z = mu + sigma·eps: the mean, the spread and the noise are right, "
                         "and gradients reach both mu and logvar.")
-
-
-def check_reparameterize(fn, show=True):
-    """Check ``reparameterize(mu, logvar) -> z`` (same shape as mu, z = mu + exp(½·logvar)·eps)."""
-    check = Check("reparameterize", "reparameterize(mu, logvar)")
-    return finish(run_check(check, _reparameterize_body, fn), show)

@@ -11,13 +11,10 @@ import torch
 from ..losses import elbo_loss as course_elbo_loss
 from ..models import VAE as CourseVAE
 from .compare import fmt
-from .framework import finish, run_check
+from .framework import exercise_check
 from .gradients import compare_gradients, compare_module_gradients, leaves
-from .nn_module import (PIXELS, bce, build, call, count, diagnose_count, images, is_affine,
-                      new_check, tensor_of_shape, train_briefly)
-
-TRAINING_MARGIN = 25.0  # nats per image above the course's VAE trained the same way
-
+from .nn_module import (PIXELS, bce, build, call, diagnose_count, explain_module_error, images,
+                        is_affine, tensor_of_shape, train_next_to_course)
 
 def _encode(check, model, name, x, latent, hidden):
     out = call(check, f"{name}.encode(x)", model.encode, x.clone())
@@ -148,7 +145,12 @@ def _forward(check, model, name, x, latent):
     return out
 
 
-def _vae_body(check, cls):
+@exercise_check("vae_module", "VAE(latent_dim, hidden)",
+                explain=explain_module_error)
+def check_vae_module(check, cls):
+    """Check ``class VAE(nn.Module)`` with ``__init__(latent_dim, hidden)``, ``encode`` ->
+    (mu, logvar), ``reparameterize``, ``decode`` -> logits, ``forward`` -> (logits, mu,
+    logvar)."""
     name = getattr(cls, "__name__", "VAE")
     latent, hidden = 3, 16
     model = build(check, cls, latent_dim=latent, hidden=hidden)
@@ -168,44 +170,15 @@ def _vae_body(check, cls):
     compare_module_gradients(check, model, loss)
 
     sizes = f"latent_dim={latent}, hidden={hidden}"
-    expected = count(CourseVAE(latent_dim=latent, hidden=hidden))
-    ref = expected
-    diagnose_count(check, model, name, sizes, expected, [
-        (("vae.hidden_ignored", "your layers have 400 hidden units whatever `hidden` says"),
-         count(CourseVAE(latent_dim=latent, hidden=400))),
-        (("vae.no_bias", "your linear layers have no bias (bias=False); the course's have one"),
-         ref - (2 * hidden + 2 * latent + PIXELS)),
-        (("vae.extra_layer", "your model has an extra hidden-to-hidden layer"),
-         ref + hidden * hidden + hidden),
-    ])
-
-    torch.manual_seed(0)
-    mine = build(check, cls, latent_dim=8, hidden=128)
-    torch.manual_seed(0)
-    course = CourseVAE(latent_dim=8, hidden=128)
+    expected = diagnose_count(check, model, name, CourseVAE, "vae", latent, hidden)
 
     def loss_fn(model, xb):
         logits, mu, logvar = model(xb)
         return course_elbo_loss(logits, xb, mu, logvar).loss
 
-    got, start = train_briefly(mine, loss_fn)
-    best, _ = train_briefly(course, loss_fn)
-    if not got < best + TRAINING_MARGIN:
-        check.fail(f"trained for 300 steps (Adam, learning rate 1e-3, batches of 64 MNIST "
-                   f"digits, the course's loss), your VAE(latent_dim=8, hidden=128) ends at "
-                   f"{got:.1f} nats/image (it started at {start:.1f}); the course's VAE, trained "
-                   f"the same way, reaches {best:.1f}. Expected below "
-                   f"{best + TRAINING_MARGIN:.1f}.")
+    got, best = train_next_to_course(check, cls, CourseVAE, loss_fn)
     return check.passed(f"encode → (mu, logvar), reparameterize draws z = mu + sigma·eps with "
                         f"gradients to both, decode → logits, forward samples and returns "
                         f"(logits, mu, logvar); {expected:,} parameters for {sizes}, as in the "
                         f"course's VAE, all trained by the loss; 300 steps reach {got:.1f} "
                         f"nats/image (the course's VAE: {best:.1f}).")
-
-
-def check_vae_module(cls, show=True):
-    """Check ``class VAE(nn.Module)`` with ``__init__(latent_dim, hidden)``, ``encode`` ->
-    (mu, logvar), ``reparameterize``, ``decode`` -> logits, ``forward`` -> (logits, mu,
-    logvar)."""
-    check = new_check("vae_module", "VAE(latent_dim, hidden)")
-    return finish(run_check(check, _vae_body, cls), show)
