@@ -37,13 +37,13 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from vae_course.checks import (check_elbo_loss, check_iwae_from_log_weights,
                                check_kl_divergence, check_vae_module)
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
-from vae_course.exercise import needs
+from vae_course.exercise import needs, train_with
+from vae_course.plots import plot_curves
 
 SEED = seed_everything(0)
 
@@ -222,22 +222,19 @@ check_vae_module(VAE)
 # %%
 if needs(VAE, elbo_loss):
     seed_everything(0)
-    device = get_device()
     data = load_mnist()
-    x_train = data.x_train.to(device)
-    model = VAE(latent_dim=8, hidden=256).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    recons, kls = [], []
-    for step in tqdm(range(300), desc="training"):
-        xb = x_train[torch.randint(len(x_train), (128,), device=device)]
+    model = VAE(latent_dim=8, hidden=256)
+
+    def elbo_step(model, optimizer, xb, step):
+        """One Adam step on your elbo_loss; returns its two terms in nats per image."""
         logits, mu, logvar = model(xb)
         loss, recon, kl = elbo_loss(logits, xb, mu, logvar)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        recons.append(recon.item())
-        kls.append(kl.item())
+        return recon.item(), kl.item()
 
+    recons, kls = zip(*train_with(elbo_step, model, data.x_train, steps=300))
     first, last = sum(recons[:20]) / 20, sum(recons[-20:]) / 20
     kl_last = sum(kls[-20:]) / 20
     print(f"reconstruction: {first:.1f} nats/image over the first 20 steps, "
@@ -245,12 +242,7 @@ if needs(VAE, elbo_loss):
     print(f"KL: {kls[0]:.2f} nats/image at the first step, {kl_last:.1f} over the last 20")
     assert last < 0.6 * first
     assert kls[0] < 1.0 and kl_last > 5 * max(kls[0], 0.2)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-    axes[0].plot(recons)
-    axes[0].set(xlabel="step", ylabel="recon (nats per image)")
-    axes[1].plot(kls, color="C2")
-    axes[1].set(xlabel="step", ylabel="KL (nats per image)")
-    fig.tight_layout()
+    plot_curves({"recon (nats per image)": recons, "KL (nats per image)": kls})
     plt.show()
 
 
@@ -311,7 +303,7 @@ if needs(VAE, elbo_loss, iwae_from_log_weights):
         log_qz = q.log_prob(z).sum(2)
         return log_px_z + log_pz - log_qz
 
-    x_test = data.x_test[:200].to(device)
+    x_test = data.x_test[:200].to(get_device())
     ks = (1, 10, 100)
     bounds = {}
     with torch.no_grad():

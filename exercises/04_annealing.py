@@ -32,16 +32,16 @@
 
 # %%
 import torch
-from tqdm.auto import tqdm
 
 from vae_course.checks import (check_active_units, check_cyclical_beta, check_free_bits_kl,
                                check_linear_warmup, check_train_step)
 from vae_course.data import load_mnist
-from vae_course.device import get_device, seed_everything
-from vae_course.exercise import needs
+from vae_course.device import seed_everything
+from vae_course.exercise import needs, train_with
 from vae_course.losses import elbo_loss, kl_per_dimension
 from vae_course.metrics import encode_all
 from vae_course.models import VAE
+from vae_course.plots import plot_curves
 
 SEED = seed_everything(0)
 
@@ -230,29 +230,17 @@ import matplotlib.pyplot as plt
 
 if needs(train_step, active_units):
     seed_everything(0)
-    device = get_device()
     data = load_mnist()
-    x_train = data.x_train.to(device)
-    model = VAE(latent_dim=16, hidden=256).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    losses, betas = [], []
-    for step in tqdm(range(400), desc="training"):
-        xb = x_train[torch.randint(len(x_train), (128,), device=device)]
-        loss, beta = train_step(model, optimizer, xb, step, warmup_steps=200)
-        losses.append(loss)
-        betas.append(beta)
+    model = VAE(latent_dim=16, hidden=256)
+    losses, betas = zip(*train_with(train_step, model, data.x_train, steps=400,
+                                    warmup_steps=200))
 
     mu, logvar = encode_all(model, data.x_test)
     n_active = active_units(mu)
     print(f"active units after 400 steps: {n_active} of {mu.shape[1]}")
     assert betas[0] == 0 and betas[200] == 1 and betas[-1] == 1
     assert 1 <= n_active <= mu.shape[1]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-    axes[0].plot(losses)
-    axes[0].set(xlabel="step", ylabel="loss (nats per image)")
-    axes[1].plot(betas, color="C3")
-    axes[1].set(xlabel="step", ylabel="β")
-    fig.tight_layout()
+    plot_curves({"loss (nats per image)": losses, "β": betas})
     plt.show()
 
 # %% [markdown]

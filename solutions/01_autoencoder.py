@@ -33,12 +33,11 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from vae_course.checks import check_autoencoder
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
-from vae_course.exercise import needs
+from vae_course.exercise import needs, train_with
 from vae_course.plots import show_images
 
 SEED = seed_everything(0)
@@ -115,20 +114,19 @@ check_autoencoder(Autoencoder)
 # %%
 if needs(Autoencoder):
     seed_everything(0)
-    device = get_device()
     data = load_mnist()
-    x_train = data.x_train.to(device)
-    model = Autoencoder(latent_dim=2, hidden=400).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    losses = []
-    for step in tqdm(range(600), desc="training"):
-        xb = x_train[torch.randint(len(x_train), (128,), device=device)]
+    model = Autoencoder(latent_dim=2, hidden=400)
+
+    def reconstruction_step(model, optimizer, xb, step):
+        """One Adam step on the lecture's loss; returns it in nats per image."""
         loss = F.binary_cross_entropy_with_logits(model(xb), xb, reduction="none")
         loss = loss.flatten(1).sum(1).mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(loss.item())
+        return loss.item()
+
+    losses = train_with(reconstruction_step, model, data.x_train, steps=600)
     grey = 28 * 28 * math.log(2)  # every pixel predicted as a fair coin
     first, last = sum(losses[:20]) / 20, sum(losses[-20:]) / 20
     print(f"all-grey guess: {grey:.0f} nats/image; your model's first step: {losses[0]:.0f}")
@@ -137,7 +135,7 @@ if needs(Autoencoder):
     assert last < 0.5 * grey
 
     with torch.no_grad():
-        x_test = data.x_test[:10].to(device)
+        x_test = data.x_test[:10].to(get_device())
         recon = torch.sigmoid(model(x_test))
     show_images(torch.cat([x_test, recon]).cpu(), nrow=10,
                 title="Test digits (top) and their reconstructions from 2 numbers (bottom)")

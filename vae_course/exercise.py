@@ -1,4 +1,4 @@
-"""Helpers that exercise notebooks call besides the checks.
+"""Helpers that exercise notebooks call besides the checks: ``needs`` and ``train_with``.
 
 ``needs`` guards a cell that uses the learner's functions ("use it: train a small VAE with your
 loss"). Before the tasks are done such a cell would stop Run All with a ``NotImplementedError``
@@ -13,10 +13,18 @@ exercise's stub, prints one line saying which task to finish and skips the work.
 A function counts as unfinished while its own code still raises ``NotImplementedError`` — what
 ``vae-course build`` puts in place of each solution block. Functions and classes it uses from
 the same notebook are followed too, so ``needs(elbo_loss)`` also waits for ``kl_divergence``.
+
+``train_with`` is the short training run of those cells: the learner's training step (or a few
+lines that call the learner's loss) on random batches of MNIST, with a progress bar.
 """
 
 import inspect
 import types
+
+import torch
+from tqdm.auto import tqdm
+
+from .device import get_device
 
 
 def _own_functions(obj):
@@ -99,3 +107,22 @@ def needs(*things):
     print(f"⏸ Skipped: this cell uses {names}, which {'is' if one else 'are'} not implemented "
           f"yet. Finish {'it' if one else 'them'} above, then run this cell again.")
     return False
+
+
+def train_with(train_step, model, x_train, steps, batch_size=128, lr=1e-3, desc="training",
+               **step_options):
+    """Train ``model`` for ``steps`` Adam steps (learning rate ``lr``) on random batches of
+    ``x_train``, each step done by ``train_step(model, optimizer, x, step, **step_options)``
+    (the contract of exercise 04's ``train_step``); return what it returned at each step.
+
+    The model and the images move to ``get_device()``. Seed before building the model: its
+    initial weights and then the batches follow from the seed, so the run repeats."""
+    device = get_device()
+    model.to(device)
+    x_train = x_train.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    results = []
+    for step in tqdm(range(steps), desc=desc):
+        xb = x_train[torch.randint(len(x_train), (batch_size,), device=device)]
+        results.append(train_step(model, optimizer, xb, step, **step_options))
+    return results
