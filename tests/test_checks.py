@@ -5,19 +5,17 @@ mistake gets its own diagnosis. Also: malformed learner code gets a clear messag
 import math
 import re
 
-import jupytext
 import pytest
 import torch
 import torch.nn.functional as F
 
+from exercise_loader import SOLUTIONS, load_functions, run
 from vae_course import checks
-from vae_course.build import BEGIN, stub_solutions
-from vae_course.checks import CHECKS, MARKER_RE, PASS, TODO, MISTAKE, FAIL
+from vae_course.checks import CHECKS, FAIL, MISTAKE, PASS, TODO
 from vae_course.checks import elbo as elbo_checks
 from vae_course.losses import elbo_loss as course_elbo
 from vae_course.paths import COURSE_ROOT
 
-SOLUTIONS = COURSE_ROOT / "solutions"
 # check name -> (solution notebook, function name in it)
 EXERCISES = {
     "reparameterize": ("02_reparameterise", "reparameterize"),
@@ -45,25 +43,6 @@ EXERCISES = {
     "vae_module": ("03_elbo", "VAE"),
     "iwae_from_log_weights": ("03_elbo", "iwae_from_log_weights"),
 }
-
-
-def load_functions(stem, stub=False):
-    """Execute a solution's import cell and its solution cells (optionally stubbed)."""
-    nb = jupytext.read(SOLUTIONS / f"{stem}.py", fmt="py:percent")
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
-    namespace = {}
-    exec(code[0], namespace)  # the imports
-    for source in code:
-        if BEGIN in source:
-            exec(stub_solutions(source) if stub else source, namespace)
-    return namespace
-
-
-def run(name, fn):
-    result = CHECKS[name](fn, show=False)
-    assert isinstance(result, checks.CheckResult)
-    assert MARKER_RE.match(result.marker()), result.marker()
-    return result
 
 
 def test_every_check_has_an_exercise_that_calls_it():
