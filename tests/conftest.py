@@ -49,6 +49,17 @@ def chromium_args():
     return list(CHROMIUM_ARGS)
 
 
+@pytest.fixture(scope="module")
+def browser(chromium_path, chromium_args):
+    """A headless Chromium for one test module, closed after it (with Playwright's driver)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=chromium_args)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir():
     """test-artifacts/ at the top of the checkout (gitignored): screenshots and the like."""

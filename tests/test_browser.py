@@ -24,16 +24,6 @@ NOTEBOOK = "notebooks/08_latent_explorer.ipynb"
 RUN_ALL_TIMEOUT = 300  # seconds for every cell to finish (models train on a cold cache)
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path, chromium_args):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=chromium_args)
-        yield browser
-        browser.close()
-
-
 def record_and_block(context, allowed):
     """Route every request: let through those for which ``allowed(url)`` holds, abort and
     record the rest. Returns the list of blocked URLs (filled as the page runs)."""

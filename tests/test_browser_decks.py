@@ -43,16 +43,6 @@ PAGE_TIMEOUT = 120_000  # ms; generous, for a machine busy with other work
 INK = 110  # a pixel darker than this (0 black, 255 white) is ink, not background or a smear
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path, chromium_args):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=chromium_args)
-        yield browser
-        browser.close()
-
-
 def open_offline(browser, path, viewport=(1366, 768)):
     """Open a file:// page in a browser context that is offline (every http(s) request fails).
     Returns (page, context, web): ``web`` collects every http(s)/websocket URL that the page,

@@ -43,16 +43,6 @@ KERNEL_TIMEOUT = 180_000  # ms: importing torch in a fresh kernel on a busy two-
 LAB_SETTINGS = {"notebook-extension/tracker": {"autoStartDefaultKernel": True, "windowingMode": "none"}}
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path, chromium_args):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=chromium_args)
-        yield browser
-        browser.close()
-
-
 def fresh_copy(target):
     """The course as a fresh clone has it: the working tree's files that git tracks or would
     track (so uncommitted edits are tested too), nothing it ignores (no work/, data/, build/),
