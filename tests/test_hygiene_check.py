@@ -121,16 +121,26 @@ def test_check_takes_a_fractional_timeout(tmp_path, env):
     assert_clean(cmd, tmp_path)
 
 
+# Stopping a command that executes a notebook ends the notebook's kernel: the command, its
+# arguments, and what its last line says it left undone.
+STOPPABLE = {
+    "slides": (["slides", "--execute", "--out", "{tmp}/decks"], "0 of 1 decks built"),
+    "bench": (["bench", "--only", "notebooks", "--notebooks"], "did not finish"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(STOPPABLE))
 @pytest.mark.parametrize("how, code", [("ctrl_c", 130), ("terminate", 143)])
-def test_stopping_slides_ends_the_executing_kernel(tmp_path, env, how, code):
+def test_stopping_ends_the_executing_kernel(tmp_path, env, command, how, code):
     path = notebook(tmp_path, SLEEPER, STUCK)
-    cmd = Command(["slides", "--execute", "--out", tmp_path / "decks", path], env)
+    args, undone = STOPPABLE[command]
+    cmd = Command([a.format(tmp=tmp_path) for a in args] + [path], env)
     cmd.wait_for(lambda: sleeper_running(cmd), timeout=400, what="the notebook's sleep 333")
     time.sleep(1.0)
     getattr(cmd, how)()
     assert cmd.finish(timeout=300) == code, cmd.stdout + cmd.stderr
     last = cmd.stderr.strip().splitlines()[-1]
-    assert last.startswith("Stopped by") and "0 of 1 decks built" in last
+    assert last.startswith("Stopped by") and undone in last
     assert "Traceback" not in cmd.stderr
     assert_clean(cmd, tmp_path)
 
@@ -140,18 +150,4 @@ def test_slides_ends_the_kernels_children_after_a_normal_run(tmp_path, env):
     cmd = Command(["slides", "--execute", "--out", tmp_path / "decks", path], env)
     assert cmd.finish(timeout=300) == 0, cmd.stdout + cmd.stderr
     assert (tmp_path / "decks" / "nb.slides.html").is_file()
-    assert_clean(cmd, tmp_path)
-
-
-@pytest.mark.parametrize("how, code", [("ctrl_c", 130), ("terminate", 143)])
-def test_stopping_bench_ends_the_notebooks_kernel(tmp_path, env, how, code):
-    path = notebook(tmp_path, SLEEPER, STUCK)
-    cmd = Command(["bench", "--only", "notebooks", "--notebooks", path], env)
-    cmd.wait_for(lambda: sleeper_running(cmd), timeout=400, what="the notebook's sleep 333")
-    time.sleep(1.0)
-    getattr(cmd, how)()
-    assert cmd.finish(timeout=300) == code, cmd.stdout + cmd.stderr
-    last = cmd.stderr.strip().splitlines()[-1]
-    assert last.startswith("Stopped by") and "did not finish" in last
-    assert "Traceback" not in cmd.stderr
     assert_clean(cmd, tmp_path)
