@@ -44,7 +44,6 @@ import math
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from vae_course import course_models as zoo
 from vae_course.anomaly import reconstruction_error
@@ -52,9 +51,9 @@ from vae_course.classifier import digit_likeness
 from vae_course.data import load_mnist
 from vae_course.claims import claim
 from vae_course.device import get_device, seed_everything
+from vae_course.loss_bench import train_with_loss
 from vae_course.losses import elbo_loss, kl_divergence, reconstruction_loss
 from vae_course.metrics import active_units, encode_all
-from vae_course.models import VAE
 from vae_course.plots import show_images
 from vae_course.train import evaluate
 
@@ -70,7 +69,8 @@ print("device:", device)
 #
 # `run` trains a fresh 16-D VAE for a fixed number of Adam steps with **whatever loss function it
 # is given** — the mistaken ones below, or the correct one. It records the loss and the KL the
-# loss function *reports*, and stops at the first loss that is not a finite number.
+# loss function *reports*, and stops at the first loss that is not a finite number. (Its loop is
+# `vae_course.loss_bench.train_with_loss`, the bench exercise 07 checks the fixes on.)
 # `check` then measures the trained model with correct code only: held-out −ELBO, the true KL,
 # active units, the encoder's average σ, and how digit-like its prior samples are.
 
@@ -85,33 +85,9 @@ def run(loss_fn, steps=STEPS, x=None, encoder_scale=1.0, logvar_fn=None, seed=SE
     log σ² (the fix of mistake 5). Returns the model and a record of the run.
     """
     seed_everything(seed)
-    model = VAE(16, hidden=256).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = data.x_train if x is None else x
-    g = torch.Generator().manual_seed(seed)
-    record = {"loss": [], "kl": [], "max_logvar": -math.inf, "stopped_at": None}
-    for step in tqdm(range(steps), desc=desc, leave=False):
-        xb = x[torch.randint(len(x), (128,), generator=g)].to(device)
-        mu, logvar = model.encode(xb * encoder_scale)
-        if logvar_fn is not None:
-            logvar = logvar_fn(logvar)
-        record["max_logvar"] = max(record["max_logvar"], logvar.max().item())
-        logits = model.decode(model.reparameterize(mu, logvar))
-        try:
-            loss, kl = loss_fn(logits, xb, mu, logvar)
-        except ValueError as err:  # the course's losses refuse NaN/inf inputs
-            if "finite" not in str(err):
-                raise
-            loss = torch.tensor(math.inf)
-        if not torch.isfinite(loss):
-            record["stopped_at"] = step
-            break
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        record["loss"].append(loss.item())
-        record["kl"].append(kl.item())
-    return model.eval(), record
+    return train_with_loss(loss_fn, data.x_train if x is None else x, latent_dim=16, hidden=256,
+                           steps=steps, seed=seed, device=device, encoder_scale=encoder_scale,
+                           logvar_fn=logvar_fn, progress=True, desc=desc)
 
 
 def check(model):
