@@ -1,9 +1,12 @@
-"""``needs``: a cell that uses unfinished exercise functions says so in one line, not a traceback."""
+"""``needs``: a cell that uses unfinished exercise functions says so in one line, not a traceback;
+``train_with``: the short training run of those cells."""
 
 import pytest
+import torch
+from torch import nn
 
 from vae_course.build import _hint_blocks, stub_solutions
-from vae_course.exercise import needs, unfinished
+from vae_course.exercise import needs, train_with, unfinished
 
 SOURCE = '''
 import torch
@@ -99,3 +102,32 @@ def test_library_functions_are_not_inspected():
 def test_not_a_function_is_a_clear_error():
     with pytest.raises(TypeError, match="needs"):
         needs("kl")
+
+
+def test_train_with_runs_the_step_on_random_batches_and_repeats_with_the_seed():
+    """``train_with``: one call of the step per step, on batches of the asked size, with the
+    step's options; its results in order; the same seed gives the same run."""
+    x = torch.rand(50, 1, 4, 4)
+
+    def run():
+        torch.manual_seed(0)
+        model = nn.Linear(16, 1)
+        start = model.weight.detach().clone()
+        seen = []
+
+        def step(model, optimizer, xb, step, scale):
+            loss = (model(xb.flatten(1)) * scale).pow(2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            seen.append((step, tuple(xb.shape)))
+            return loss.item()
+
+        losses = train_with(step, model, x, steps=5, batch_size=8, lr=0.1, scale=2.0)
+        return losses, seen, start, model.weight.detach().clone()
+
+    losses, seen, start, weights = run()
+    again, _, _, weights_again = run()
+    assert seen == [(i, (8, 1, 4, 4)) for i in range(5)]
+    assert len(losses) == 5 and losses == again and torch.equal(weights, weights_again)
+    assert not torch.equal(weights, start)  # the optimizer it made trains the model's weights
