@@ -40,6 +40,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from .paths import COURSE_ROOT
+from .process_tree import kill_everything, process_groups
 
 PASS, TODO, MISTAKE, FAIL = "pass", "not implemented", "mistake", "failed"
 TIMEOUT, CRASH, MISSING = "timed out", "crashed", "missing"
@@ -236,26 +237,7 @@ def kill_tree(proc):
         family = psutil.Process(proc.pid).children(recursive=True)
     except psutil.Error:
         family = []
-    groups = {proc.pid}
-    for p in family:
-        try:
-            groups.add(os.getpgid(p.pid))
-        except OSError:
-            pass
-    for group in groups - {os.getpgid(0)}:
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except OSError:
-            pass
-    for p in family:
-        try:
-            p.kill()
-        except psutil.Error:
-            pass
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    psutil.wait_procs(family, timeout=5)
+    kill_everything(proc, family, {proc.pid} | process_groups(family))
 
 
 def grade_notebook(learner, path, released_nb, limits, workdir):

@@ -29,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 from .paths import COURSE_ROOT, models_dir
+from .process_tree import kill_everything, process_groups
 
 CONFIG = COURSE_ROOT / "deploy" / "jupyterhub_config.py"
 NODE_ENV = "VAE_COURSE_HUB_NODE"
@@ -158,13 +159,7 @@ def stop_hub(proc, grace=20):
     import psutil
 
     family = descendants(proc.pid)
-    groups = set()
-    for p in family:
-        try:
-            groups.add(os.getpgid(p.pid))
-        except OSError:
-            pass
-    groups.add(proc.pid)  # the hub leads its own group
+    groups = process_groups(family) | {proc.pid}  # the hub leads its own group
     if proc.poll() is None:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -176,20 +171,7 @@ def stop_hub(proc, grace=20):
             pass
     family += [p for p in descendants(proc.pid) if p not in family]
     _, alive = psutil.wait_procs(family, timeout=5)
-    for group in groups - {os.getpgid(0)}:
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except OSError:
-            pass
-    for p in alive:
-        try:
-            p.kill()
-        except psutil.Error:
-            pass
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    psutil.wait_procs(alive, timeout=5)
+    kill_everything(proc, alive, groups)
 
 
 class Stop(Exception):
