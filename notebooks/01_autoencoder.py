@@ -31,7 +31,7 @@
 # %% slideshow={"slide_type": "skip"}
 import torch
 
-from vae_course import course_models as zoo
+from vae_course import course_models
 from vae_course.claims import claim
 from vae_course.classifier import digit_likeness
 from vae_course.data import load_mnist
@@ -80,12 +80,12 @@ print(f"{sum(p.numel() for p in model.parameters()):,} parameters")
 #
 # `vae_course.train.fit` runs Adam on random mini-batches of 128 for a fixed number of **steps**
 # (3,000 here, about 15 s on two CPU cores), so the notebook takes the same time whichever MNIST
-# you have. `zoo.autoencoder()` trains with exactly that recipe and keeps the result in the
-# course's model cache, so notebook 06 can reuse this very model. Run it a second time and it
-# loads instantly.
+# you have. `course_models.autoencoder()` trains with exactly that recipe and keeps the result
+# in the course's model cache, so notebook 06 can reuse this very model. Run it a second time
+# and it loads instantly.
 
 # %%
-model, info = zoo.autoencoder(latent_dim=2, steps=3000, seed=SEED, data=data)
+model, info = course_models.autoencoder(latent_dim=2, steps=3000, seed=SEED, data=data)
 history = History(**info["history"])
 print(f"training took {info['seconds']:.1f} s on the run that first trained it (later runs "
       f"load it from the cache); held-out reconstruction loss {info['test_recon']:.1f} nats "
@@ -121,7 +121,7 @@ show_images(torch.cat([data.x_test[:12], recon]), nrow=12,
 # 20 real test digits correctly — to read the label of each rebuilt test digit.
 
 # %%
-ruler, ruler_accuracy = zoo.digit_ruler(data=data)
+ruler, ruler_accuracy = course_models.digit_ruler(data=data)
 with torch.no_grad():
     recon_all = torch.sigmoid(model(data.x_test))
     read_as = ruler(recon_all).argmax(1)
@@ -281,7 +281,7 @@ claim("FDD best 2-D guess / reconstructions",
 # $\mathcal N(0, I)$ — exactly how a VAE will generate in notebook 06.
 
 # %%
-model16, info16 = zoo.autoencoder(latent_dim=16, steps=2000, seed=SEED, data=data)
+model16, info16 = course_models.autoencoder(latent_dim=16, steps=2000, seed=SEED, data=data)
 z16 = encode_all(model16, data.x_train)
 z16_test = encode_all(model16, data.x_test)
 lo16, hi16 = z16.min(0).values, z16.max(0).values

@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch.distributions import Normal
 
-from vae_course import course_models as zoo
+from vae_course import course_models
 from vae_course.data import load_mnist
 from vae_course.claims import claim
 from vae_course.device import get_device, seed_everything
@@ -247,14 +247,14 @@ fig.tight_layout()
 # ### On a real VAE
 #
 # Now f is what a VAE actually differentiates: f(z) = log p(x|z) for one held-out digit, through
-# the trained decoder of `zoo.vae()` (d = 2), with q(z|x) = N(μ, σ²) from its encoder.
+# the trained decoder of `course_models.vae()` (d = 2), with q(z|x) = N(μ, σ²) from its encoder.
 # Score-function gradients are scaled by f(z) itself — a large negative number of nats (its
 # average, printed below as the baseline b, is below −50 nats) — so we also try the
 # usual fix: subtract a **baseline** b (a constant: the mean of f over 1,000 separate draws),
 # which leaves the estimator unbiased because E[∇ log q] = 0.
 
 # %% slideshow={"slide_type": "fragment"}
-vae, _ = zoo.vae()
+vae, _ = course_models.vae()
 vae = vae.to(device).requires_grad_(False)  # only z needs gradients here
 digit = data.x_test[:1].to(device)
 with torch.no_grad():

@@ -30,8 +30,9 @@
 # - Write the ELBO on the board before running anything; point at the two terms and ask which
 #   one would alone give a plain autoencoder (the first) and which alone would ignore the data
 #   (the second).
-# - The model is the course's standard VAE (`zoo.vae()`, 2-D latent): trained once, cached in
-#   `data/models/`, so the first run of the course pays ~20 s for it and later runs load it.
+# - The model is the course's standard VAE (`course_models.vae()`, 2-D latent): trained once,
+#   cached in `data/models/`, so the first run of the course pays ~20 s for it and later runs
+#   load it.
 
 # %% slideshow={"slide_type": "skip"}
 import math
@@ -41,7 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch.distributions import Normal, kl_divergence as torch_kl
 
-from vae_course import course_models as zoo
+from vae_course import course_models
 from vae_course.claims import claim
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
@@ -53,7 +54,8 @@ from vae_course.train import fit
 SEED = seed_everything()  # 0, or $VAE_COURSE_SEED
 device = get_device()
 data = load_mnist()
-model, info = zoo.vae(seed=SEED)  # latent_dim=2, 3,000 steps; loaded from the cache after the first time
+# latent_dim=2, 3,000 steps; loaded from the cache after the first time
+model, info = course_models.vae(seed=SEED)
 model = model.to(device)
 x = data.x_test[:500].to(device)  # a fixed held-out batch: same cost with either MNIST
 print(f"device: {device}; held-out batch: {tuple(x.shape)}")

@@ -35,8 +35,8 @@
 #   code, hence reconstruction quality) "and what might it gain?" (a tidier code).
 # - Say early that disentanglement is a property of the *code*, not of image quality, and that we
 #   can only score it because we generated the data ourselves.
-# - The three models are cached (`zoo.sprites_vae`): the first run of the notebook trains them in
-#   roughly half a minute, later runs and the β-explorer widget load them.
+# - The three models are cached (`course_models.sprites_vae`): the first run of the notebook
+#   trains them in roughly half a minute, later runs and the β-explorer widget load them.
 
 # %% slideshow={"slide_type": "skip"}
 import time
@@ -45,7 +45,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from vae_course import course_models as zoo
+from vae_course import course_models
 from vae_course.claims import claim
 from vae_course.device import get_device, seed_everything
 from vae_course.losses import kl_per_dimension
@@ -147,18 +147,19 @@ assert np.all(known["x,y mixed"][1][3:] < 0.5) and np.all(known["x,y mixed"][1][
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Three β-VAEs
 #
-# The recipe (`zoo.sprites_recipe()`): an MLP encoder and decoder with one hidden layer of 256
-# units, 8 latent dimensions, Bernoulli likelihood, Adam with learning rate 2·10⁻³, batches of
+# The recipe (`course_models.sprites_recipe()`): an MLP encoder and decoder with one hidden layer of
+# 256 units, 8 latent dimensions, Bernoulli likelihood, Adam with learning rate 2·10⁻³, batches of
 # 128, and a budget of 4,000 steps (about 240 passes over the 2,160 sprites). Only β changes.
-# `zoo.sprites_vae(beta)` trains a model the first time and loads it from the cache afterwards.
+# `course_models.sprites_vae(beta)` trains a model the first time and loads it from the cache
+# afterwards.
 
 # %%
-print(zoo.sprites_recipe())
+print(course_models.sprites_recipe())
 betas = (1.0, 4.0, 10.0)
 models, extras = {}, {}
 for beta in betas:
     start = time.perf_counter()
-    models[beta], extras[beta] = zoo.sprites_vae(beta, seed=SEED, device=device)
+    models[beta], extras[beta] = course_models.sprites_vae(beta, seed=SEED, device=device)
     print(f"β = {beta:>4g}: ready in {time.perf_counter() - start:.1f} s")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -353,7 +354,8 @@ claim("active latents, β=4 minus β=10", r4["active"] - r10["active"], above=-0
 seeds = (SEED, SEED + 1, SEED + 2)
 sweep = {}
 for beta in (1.0, 4.0):
-    sweep[beta] = np.array([zoo.sprites_vae(beta, seed=s, device=device, progress=False)[1]["mig"]
+    sweep[beta] = np.array([course_models.sprites_vae(beta, seed=s, device=device,
+                                                      progress=False)[1]["mig"]
                             for s in seeds])
     print(f"β = {beta:g}: MIG {sweep[beta].mean():.3f} ± {sweep[beta].std(ddof=1):.3f} "
           f"(seeds {', '.join(map(str, seeds))}: "

@@ -40,7 +40,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from vae_course import course_models as zoo
+from vae_course import course_models
 from vae_course.anomaly import SCORES, all_scores, negative_elbo, reconstruction_error
 from vae_course.claims import claim
 from vae_course.classifier import digit_likeness
@@ -58,13 +58,13 @@ data = load_mnist()
 print("device:", device, " seed:", SEED)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The models come from `vae_course.course_models` (imported as `zoo`; trained once, then
-# cached): the digit **ruler** of notebook 01 and a **VAE with a 16-D code** and the course's
+# The models come from `vae_course.course_models` (the course's trained models: trained once,
+# then cached): the digit **ruler** of notebook 01 and a **VAE with a 16-D code** and the course's
 # standard budget (3,000 steps, the same MLP encoder and decoder as notebook 01's autoencoder).
 
 # %% slideshow={"slide_type": "fragment"}
-ruler, ruler_accuracy = zoo.digit_ruler(data=data)
-vae16, vae16_info = zoo.vae(latent_dim=16, seed=SEED, data=data)
+ruler, ruler_accuracy = course_models.digit_ruler(data=data)
+vae16, vae16_info = course_models.vae(latent_dim=16, seed=SEED, data=data)
 ruler, vae16 = ruler.to(device).eval(), vae16.to(device).eval()
 print(f"ruler test accuracy {ruler_accuracy:.3f}")
 print(f"held-out -ELBO of the 16-D VAE: {vae16_info['test_nelbo']:.1f} nats/image")
@@ -167,7 +167,7 @@ claim("digit-likeness, |linear − fade|", abs(score_linear - score_pixels), bel
 # training digits give the floor.
 
 # %% slideshow={"slide_type": "fragment"}
-ae16, ae16_info = zoo.autoencoder(latent_dim=16, steps=2000, seed=SEED, data=data)
+ae16, ae16_info = course_models.autoencoder(latent_dim=16, steps=2000, seed=SEED, data=data)
 ae16 = ae16.to(device).eval()
 z_ae = encode_all(ae16, data.x_train)
 n = 1000
@@ -279,7 +279,8 @@ claim("greyness, VAE minus best fitted AE sampler",
 # %% slideshow={"slide_type": "fragment"}
 UNSEEN = 7
 normal_train = data.x_train[data.y_train != UNSEEN]  # what the detector was trained on
-detector, _ = zoo.vae_without_digit(UNSEEN, data=data, seed=SEED)  # 16-D, 1,500 steps (cached)
+# 16-D, 1,500 steps (cached)
+detector, _ = course_models.vae_without_digit(UNSEEN, data=data, seed=SEED)
 detector = detector.to(device).eval()
 
 normal = data.x_test[data.y_test != UNSEEN]
@@ -433,7 +434,7 @@ per_digit = {name: [] for name in SCORES}
 weights = []
 for digit in range(10):
     x_d = data.x_train[data.y_train == digit]
-    one_class = zoo.vae_one_class(digit, seed=SEED, data=data)
+    one_class = course_models.vae_one_class(digit, seed=SEED, data=data)
     scores, w_d = all_scores(one_class.to(device).eval(), x_d, data.x_test)
     weights.append(w_d)
     for name in SCORES:

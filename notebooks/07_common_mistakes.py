@@ -45,7 +45,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from vae_course import course_models as zoo
+from vae_course import course_models
 from vae_course.anomaly import reconstruction_error
 from vae_course.classifier import digit_likeness
 from vae_course.data import load_mnist
@@ -60,7 +60,7 @@ from vae_course.train import evaluate
 SEED = seed_everything()  # 0, or $VAE_COURSE_SEED
 device = get_device()
 data = load_mnist()
-ruler, _ = zoo.digit_ruler(data=data)
+ruler, _ = course_models.digit_ruler(data=data)
 ruler = ruler.to(device)
 print("device:", device)
 

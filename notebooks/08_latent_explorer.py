@@ -35,7 +35,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
-from vae_course import course_models as zoo
+from vae_course import course_models
 from vae_course.data import load_mnist
 from vae_course.device import get_device, seed_everything
 from vae_course.plots import plot_latent_map, show_images
@@ -46,8 +46,9 @@ from vae_course.widgets import (BetaExplorer, InterpolationExplorer, LatentExplo
 seed_everything(0)
 device = get_device()
 data = load_mnist()
-vae, vae_info = zoo.vae()  # 2-D latent VAE shared with notebooks 02 and 03 (cached)
-ruler, ruler_accuracy = zoo.digit_ruler()  # small digit classifier that reads decoded images
+vae, vae_info = course_models.vae()  # 2-D latent VAE shared with notebooks 02 and 03 (cached)
+# a small digit classifier that reads decoded images
+ruler, ruler_accuracy = course_models.digit_ruler()
 
 
 @torch.no_grad()
@@ -206,15 +207,15 @@ assert path_digits[0] == 4 and path_digits[-1] == 1
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3 · The β explorer: same data, three values of β
 #
-# Sprites (`vae_course.sprites`) are shapes with five known factors: shape, scale, rotation, x
-# and y. `zoo.sprites_vae(β)` is the β-VAE of notebook 05 (8 latent dimensions, MLP, trained
-# with loss = reconstruction + β·KL); we load it for β = 1, 4 and 10. They come from the cache
-# when notebook 05 or `vae-course prepare` already trained them.
+# Sprites (`vae_course.sprites`) are shapes with five known factors: shape, scale, rotation, x and
+# y. `course_models.sprites_vae(β)` is the β-VAE of notebook 05 (8 latent dimensions, MLP, trained
+# with loss = reconstruction + β·KL); we load it for β = 1, 4 and 10. They come from the cache when
+# notebook 05 or `vae-course prepare` already trained them.
 
 # %% slideshow={"slide_type": "fragment"}
 sprites = make_sprites()
 BETAS = (1.0, 4.0, 10.0)  # the three β of notebook 05, so its cached models are reused
-trained = {beta: zoo.sprites_vae(beta, sprites=sprites) for beta in BETAS}
+trained = {beta: course_models.sprites_vae(beta, sprites=sprites) for beta in BETAS}
 models = {beta: model for beta, (model, _) in trained.items()}
 beta_explorer = BetaExplorer(models, sprites.images, index=1000, rows=5, columns=9)
 beta_explorer
@@ -232,8 +233,8 @@ beta_explorer
 # ### What β changed, measured
 #
 # For each model, measured on every sprite when it was trained (`extra` of
-# `zoo.sprites_vae`): reconstruction −log p(x|z) and KL in nats per image, the number of latent
-# dimensions whose KL exceeds 0.1 nats, and MIG (notebook 05's disentanglement score: 0 = no
+# `course_models.sprites_vae`): reconstruction −log p(x|z) and KL in nats per image, the number of
+# latent dimensions whose KL exceeds 0.1 nats, and MIG (notebook 05's disentanglement score: 0 = no
 # factor has a latent of its own, 1 = each factor has exactly one).
 
 # %% slideshow={"slide_type": "fragment"}

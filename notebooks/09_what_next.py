@@ -24,8 +24,8 @@
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes
 # - Position this as the "why it matters" lecture: fifteen minutes, mostly discussion.
-# - The three VAEs below come from the model cache (`zoo.vae`, 1,000 steps each); the first run
-#   of the course trains them, later runs load them.
+# - The three VAEs below come from the model cache (`course_models.vae`, 1,000 steps each); the
+#   first run of the course trains them, later runs load them.
 
 # %% slideshow={"slide_type": "skip"}
 import math
@@ -33,7 +33,7 @@ import math
 import torch
 from sklearn.mixture import GaussianMixture
 
-from vae_course import course_models as zoo
+from vae_course import course_models
 from vae_course.claims import claim
 from vae_course.classifier import accuracy
 from vae_course.data import load_mnist
@@ -58,13 +58,13 @@ x = data.x_test[:1000].to(device)  # a fixed held-out set: the same cost with ei
 # notebooks 01 and 06) still reads the right digit in it.
 
 # %% slideshow={"slide_type": "fragment"}
-ruler, ruler_accuracy = zoo.digit_ruler()
+ruler, ruler_accuracy = course_models.digit_ruler()
 y = data.y_test[:1000]
 print(f"digit ruler: {ruler_accuracy:.1%} accuracy on held-out digits")
 dims = (2, 8, 32)
 models, table, recon_rows = {}, {}, {}
 for d in dims:
-    vae, _ = zoo.vae(latent_dim=d, steps=1000, seed=SEED)
+    vae, _ = course_models.vae(latent_dim=d, steps=1000, seed=SEED)
     models[d] = vae.to(device)
     with torch.no_grad():
         mu, _ = vae.encode(x)

@@ -98,7 +98,7 @@ def test_every_model_prepare_trains_follows_the_device_variable(tmp_path, monkey
     """Each trainer behind ``prepare`` asks ``get_device`` with no device of its own (so
     VAE_COURSE_DEVICE decides) instead of a hard-coded 'cpu'."""
     from vae_course import classifier, train
-    from vae_course import course_models as zoo
+    from vae_course import course_models
 
     asked = []
 
@@ -113,10 +113,10 @@ def test_every_model_prepare_trains_follows_the_device_variable(tmp_path, monkey
     monkeypatch.setenv(DATA_ENV, str(tmp_path))
     monkeypatch.setattr(train, "get_device", spy)
     monkeypatch.setattr(classifier, "get_device", spy)
-    trainers = {"ruler": lambda: zoo.digit_ruler(steps=2),
-                "autoencoder": lambda: zoo.autoencoder(hidden=8, steps=2),
-                "vae": lambda: zoo.vae(hidden=8, steps=2),
-                "sprites": lambda: zoo.sprites_vae(1.0, steps=2, hidden=8, sprites=small)}
+    trainers = {"ruler": lambda: course_models.digit_ruler(steps=2),
+                "autoencoder": lambda: course_models.autoencoder(hidden=8, steps=2),
+                "vae": lambda: course_models.vae(hidden=8, steps=2),
+                "sprites": lambda: course_models.sprites_vae(1.0, steps=2, hidden=8, sprites=small)}
     for name, trainer in trainers.items():
         asked.clear()
         model, _ = trainer()

@@ -18,16 +18,16 @@ from process_hygiene import Command, assert_no_leftovers, cli_env
 ENTRY = """
 import sys
 from vae_course import cli
-from vae_course import course_models as zoo
+from vae_course import course_models
 
 MODELS = {
-    "vae": [("tiny autoencoder", lambda: zoo.autoencoder(hidden=16, steps=5)),
-            ("long VAE", lambda: zoo.vae(hidden=16, steps=10**7)),
-            ("tiny VAE", lambda: zoo.vae(hidden=16, steps=5))],
-    "classifier": [("tiny autoencoder", lambda: zoo.autoencoder(hidden=16, steps=5)),
-                   ("long digit ruler", lambda: zoo.digit_ruler(steps=10**7))],
-    "short": [("tiny autoencoder", lambda: zoo.autoencoder(hidden=16, steps=5)),
-              ("tiny VAE", lambda: zoo.vae(hidden=16, steps=5))],
+    "vae": [("tiny autoencoder", lambda: course_models.autoencoder(hidden=16, steps=5)),
+            ("long VAE", lambda: course_models.vae(hidden=16, steps=10**7)),
+            ("tiny VAE", lambda: course_models.vae(hidden=16, steps=5))],
+    "classifier": [("tiny autoencoder", lambda: course_models.autoencoder(hidden=16, steps=5)),
+                   ("long digit ruler", lambda: course_models.digit_ruler(steps=10**7))],
+    "short": [("tiny autoencoder", lambda: course_models.autoencoder(hidden=16, steps=5)),
+              ("tiny VAE", lambda: course_models.vae(hidden=16, steps=5))],
 }
 cli.course_models = lambda: MODELS[sys.argv[1]]
 sys.exit(cli.main(["prepare"]))
