@@ -385,3 +385,15 @@ def test_a_generic_kl_failure_says_what_was_expected_and_what_came_back():
     result = run("kl_divergence", lambda m, lv: _kl(m, lv) + 0.123)
     assert result.status == FAIL
     assert "expected" in result.message and "is [" in result.message
+
+
+def test_a_named_mistake_says_its_subject_once():
+    """The message leads with the explanation; "the KL: Your KL is …" said the subject twice,
+    while an explanation without a subject still gets one in front."""
+    twice = check_kl_divergence(lambda m, lv: -(1 + lv - m ** 2 - lv.exp()).sum(1), show=False)
+    assert twice.code == "kl.missing_half"
+    assert twice.message.startswith("Your KL is exactly twice the right value")
+    assert "the KL:" not in twice.message
+    no_one = check_kl_divergence(lambda m, lv: -0.5 * (lv - m ** 2 - lv.exp()).sum(1), show=False)
+    assert no_one.code == "kl.missing_one"
+    assert no_one.message.startswith("the KL: the 1 inside the bracket is missing")
