@@ -5,6 +5,7 @@ caught by the short training run, which measures the symptom, not the text."""
 
 import re
 
+import numpy as np
 import pytest
 import torch
 import torch.distributions as D
@@ -75,6 +76,9 @@ LOSS_WRONG = [
                               .sum(1).mean()), "loss.squared_error"),
     ("fix_logits_loss", _loss(recon=lambda lg, x: _bce(lg, x).mean().detach()),
      "grad.detached"),
+    # the sigmoid kept, handed to the probability loss with its default reduction (a mean)
+    ("fix_logits_loss", _loss(recon=lambda lg, x: F.binary_cross_entropy(torch.sigmoid(lg), x)),
+     "loss.recon_mean_over_pixels"),
     # the loss is right, but the KL it reports (and the bench records) is averaged
     ("fix_logits_loss", lambda lg, x, mu, lv: (_bce(lg, x).mean() + _kl(mu, lv).sum(1).mean(),
                                                _kl(mu, lv).mean()), "loss.kl_mean_over_latent"),
@@ -151,14 +155,39 @@ def test_loss_alternatives_pass(name, alternative):
     assert result.status == PASS, result.marker()
 
 
-def test_evaluation_alternative_passes():
-    def via_distributions(model, x):
-        with torch.no_grad():
-            mu, _ = model.encode(x)
-            return -D.Bernoulli(logits=model.decode(mu), validate_args=False).log_prob(x) \
-                .flatten(1).sum(1)
+def _eval_distributions(model, x):
+    with torch.no_grad():
+        mu, _ = model.encode(x)
+        return -D.Bernoulli(logits=model.decode(mu), validate_args=False).log_prob(x) \
+            .flatten(1).sum(1)
 
-    assert run("fix_recon_error", via_distributions).status == PASS
+
+def _eval_numpy(model, x):
+    """No gradient is needed in an evaluation, so NumPy may do the arithmetic."""
+    with torch.no_grad():
+        logits = model.decode(model.encode(x)[0]).flatten(1).double().numpy()
+    pixels = x.flatten(1).double().numpy()
+    return torch.from_numpy(np.logaddexp(0, logits) - pixels * logits).sum(1)
+
+
+def _eval_one_by_one(model, x):
+    out = []
+    with torch.no_grad():
+        for image in x:
+            mu, _ = model.encode(image[None])
+            p = torch.sigmoid(model.decode(mu))[0]
+            out.append(F.binary_cross_entropy(p, image, reduction="sum"))
+    return torch.stack(out)
+
+
+EVAL_RIGHT = {"torch.distributions": _eval_distributions, "numpy": _eval_numpy,
+              "one image at a time, probabilities": _eval_one_by_one}
+
+
+@pytest.mark.parametrize("name", sorted(EVAL_RIGHT))
+def test_evaluation_alternatives_pass(name):
+    result = run("fix_recon_error", EVAL_RIGHT[name])
+    assert result.status == PASS, result.marker()
 
 
 # A "fix" that is right on the check's batch of 5 but still broken on real training batches:
@@ -210,3 +239,10 @@ def test_every_named_mistake_is_exercised():
     named = set(re.findall(r'"((?:loss|eval)\.[a-z_]+)"', source))
     tested = {part for _, _, code in LOSS_WRONG for part in code.split("+")} | set(EVAL_WRONG)
     assert named - tested == set(), f"no wrong implementation triggers {named - tested}"
+
+
+# Per check: the codes of the wrong implementations and the labels of the correct alternatives
+# above (counted by scripts/exercise_table.py).
+TABLES = {**{name: ([code for n, _, code in LOSS_WRONG if n == name], list(LOSS_RIGHT))
+             for name in LOSSES},
+          "fix_recon_error": (list(EVAL_WRONG), list(EVAL_RIGHT))}
