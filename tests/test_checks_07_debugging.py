@@ -246,3 +246,29 @@ def test_every_named_mistake_is_exercised():
 TABLES = {**{name: ([code for n, _, code in LOSS_WRONG if n == name], list(LOSS_RIGHT))
              for name in LOSSES},
           "fix_recon_error": (list(EVAL_WRONG), list(EVAL_RIGHT))}
+
+
+def test_demo_runs_are_cached_with_the_numbers_of_the_training(tmp_path, monkeypatch):
+    """The notebook's demonstration runs come from the model cache on a second Run All: the same
+    weights and record as training, one file per loss function's source."""
+    from vae_course.checks.debugging import demo_run, reference_loss, train_briefly
+    from vae_course.data import load_mnist
+    from vae_course.paths import MODELS_ENV
+
+    monkeypatch.setenv(MODELS_ENV, str(tmp_path))
+    data = load_mnist(quiet=True)
+    model, record = demo_run(reference_loss, data)
+    assert len(list(tmp_path.glob("debug-run-*.pt"))) == 1
+    assert record == train_briefly(reference_loss, data=data)[1]
+    again, record_again = demo_run(reference_loss, data)  # loaded, not trained
+    assert record_again == record
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                 again.state_dict().values()))
+    demo_run(_double_sigmoid_loss, data)
+    assert len(list(tmp_path.glob("debug-run-*.pt"))) == 2
+    demo_run(_loss(recon=DOUBLE_SIGMOID), data)  # a closure: its source is not all of it
+    assert len(list(tmp_path.glob("debug-run-*.pt"))) == 2
+
+
+def _double_sigmoid_loss(logits, x, mu, logvar):
+    return _loss(recon=DOUBLE_SIGMOID)(logits, x, mu, logvar)
