@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown]
-# # Exercise 7 — Debugging: four broken training runs
+# # Exercise 7 — Debugging: five broken training runs
 #
 # Goes with the lecture **`notebooks/07_common_mistakes.ipynb`**.
 #
@@ -31,8 +31,8 @@ import inspect
 import torch
 import torch.nn.functional as F
 
-from vae_course.checks import (check_fix_kl_loss, check_fix_logits_loss, check_fix_recon_error,
-                               check_fix_recon_loss)
+from vae_course.checks import (check_fix_encode, check_fix_kl_loss, check_fix_logits_loss,
+                               check_fix_recon_error, check_fix_recon_loss)
 from vae_course.checks.debugging import (demo_run, double_sigmoid_floor, measure,
                                          reference_loss, reference_model, train_briefly)
 from vae_course.data import load_mnist
@@ -221,3 +221,50 @@ def fix_recon_error(model, x):
 
 # %%
 check_fix_recon_error(fix_recon_error)
+
+
+# %% [markdown]
+# ## Bug 5: a run that blows up
+#
+# This time the images arrive as raw pixel values, 0 to 255 (as a PNG file stores them), and
+# the code that encodes them was written for something else. The loss compares with the images
+# in [0, 1] as before. Watch log σ², the encoder's second output: σ² = exp(log σ²) is infinite
+# in float32 from log σ² ≈ 88.7 on.
+
+# %%
+def broken_encode(model, pixels):
+    """(mu, logvar) of images given as pixel values 0–255, shape (N, 1, 28, 28)."""
+    mu, logvar = model.encode(pixels)
+    return mu, logvar
+
+
+model, record = demo_run(reference_loss, data=data, encode_fn=broken_encode)
+losses = record["loss"] or [float("inf")]
+ending = ("it ran all 80 steps" if record["stopped_at"] is None
+          else f"the loss became infinite at step {record['stopped_at']}")
+print(f"largest log σ² in the run: {record['max_logvar']:.1f}; loss at the first step "
+      f"{losses[0]:.3g} nats, at the last {losses[-1]:.3g}; {ending}")
+print(f"the correct run: largest log σ² {demo_run(reference_loss, data)[1]['max_logvar']:.1f}")
+assert record["max_logvar"] > 40 and losses[0] > 1e6
+
+# %% [markdown]
+# Nothing bounds log σ²: it comes out of a linear layer, and here that layer's inputs are 255
+# times larger than anything it was built for. Write `fix_encode`: the same pair
+# `(mu, logvar)`, from inputs the model can use. A bound on log σ² (a clamp, or a smooth one
+# such as `10 * torch.tanh(logvar / 10)`) is a good guard on top — but a guard alone leaves the
+# cause in place.
+
+# %%
+def fix_encode(model, pixels):
+    """(mu, logvar) of images given as pixel values 0–255, shape (N, 1, 28, 28)."""
+    ### BEGIN SOLUTION
+    ### HINT: what range of input values was the model trained on, and what range does it get here?
+    ### HINT2: `mu, logvar = model.encode(pixels / 255)`; as a guard, `logvar = logvar.clamp(-10, 10)`;
+    ### HINT2: return `mu, logvar`.
+    mu, logvar = model.encode(pixels / 255)
+    return mu, logvar.clamp(-10, 10)
+    ### END SOLUTION
+
+
+# %%
+check_fix_encode(fix_encode)

@@ -42,6 +42,7 @@ EXERCISES = {
     "fix_recon_loss": ("07_debugging", "fix_recon_loss"),
     "fix_logits_loss": ("07_debugging", "fix_logits_loss"),
     "fix_recon_error": ("07_debugging", "fix_recon_error"),
+    "fix_encode": ("07_debugging", "fix_encode"),
     # exercises 01-03 (their tables of wrong implementations: tests/test_checks_0*.py)
     "autoencoder": ("01_autoencoder", "Autoencoder"),
     "vae_module": ("03_elbo", "VAE"),

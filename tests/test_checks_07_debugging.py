@@ -16,7 +16,7 @@ from vae_course.checks import FAIL, MISTAKE, PASS, TODO
 from vae_course.paths import COURSE_ROOT
 
 STEM = "07_debugging"
-NAMES = ["fix_kl_loss", "fix_recon_loss", "fix_logits_loss", "fix_recon_error"]
+NAMES = ["fix_kl_loss", "fix_recon_loss", "fix_logits_loss", "fix_recon_error", "fix_encode"]
 LOSSES = NAMES[:3]
 
 
@@ -234,10 +234,81 @@ def test_learner_exit_becomes_feedback(name):
     assert result.status == FAIL and "SystemExit" in result.message
 
 
+# --------------------------------------------------------------------------- bug 5: the encoder
+
+
+def _scaled(transform=lambda p: p / 255, bound=lambda lv: lv, out=lambda mu, lv: (mu, lv)):
+    def fix_encode(model, pixels):
+        mu, logvar = model.encode(transform(pixels))
+        return out(mu, bound(logvar))
+    return fix_encode
+
+
+def _scales_in_place(model, pixels):
+    pixels /= 255
+    return model.encode(pixels)
+
+
+ENCODE_WRONG = {
+    "encode.not_scaled": _scaled(transform=lambda p: p),
+    "encode.guard_only": _scaled(transform=lambda p: p, bound=lambda lv: lv.clamp(-10, 10)),
+    "encode.scaled_twice": _scaled(transform=lambda p: p / 255 / 255),
+    "encode.multiplied": _scaled(transform=lambda p: p * 255),
+    "encode.batch_max": _scaled(transform=lambda p: p / p.max()),
+    "encode.standardised": _scaled(transform=lambda p: (p - p.mean()) / p.std()),
+    "encode.variance_returned": _scaled(out=lambda mu, lv: (mu, lv.exp())),
+    "encode.sigma_returned": _scaled(out=lambda mu, lv: (mu, torch.exp(0.5 * lv))),
+    "encode.swapped": _scaled(out=lambda mu, lv: (lv, mu)),
+    "grad.detached": _scaled(bound=lambda lv: lv.detach()),
+    "inputs.modified_in_place": _scales_in_place,
+}
+
+
+@pytest.mark.parametrize("code", sorted(ENCODE_WRONG))
+def test_encode_mistakes_are_named(code):
+    result = run("fix_encode", ENCODE_WRONG[code])
+    assert (result.status, result.code) == (MISTAKE, code), result.marker()
+    if code == "encode.not_scaled":
+        assert "still there" in result.message
+
+
+def _encode_one_by_one(model, pixels):
+    pairs = [model.encode(image[None] / 255.0) for image in pixels]
+    mu, logvar = (torch.cat(parts) for parts in zip(*pairs))
+    return mu, F.hardtanh(logvar, -10.0, 10.0)
+
+
+ENCODE_RIGHT = {
+    "/ 255, no guard": _scaled(),
+    "/ 255, clamp(-10, 10)": _scaled(bound=lambda lv: lv.clamp(-10, 10)),
+    "torch.div, smooth 10·tanh(logvar / 10) bound": _scaled(
+        transform=lambda p: torch.div(p, 255.0), bound=lambda lv: 10 * torch.tanh(lv / 10)),
+    "one image at a time, hardtanh": _encode_one_by_one,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENCODE_RIGHT))
+def test_encode_alternatives_pass(name):
+    result = run("fix_encode", ENCODE_RIGHT[name])
+    assert result.status == PASS, result.marker()
+
+
+def test_encode_that_is_right_on_the_check_s_batch_but_not_in_training_fails():
+    """Right on the check's dim digits (brightest 204), raw on the training batches (which
+    reach 255): only the training run sees the symptom."""
+    def only_dim_batches(model, pixels):
+        return model.encode(pixels / 255 if pixels.max() < 250 else pixels)
+
+    result = run("fix_encode", only_dim_batches)
+    assert result.status == FAIL and "symptom is still there" in result.message, \
+        result.marker()
+
+
 def test_every_named_mistake_is_exercised():
     source = (COURSE_ROOT / "vae_course" / "checks" / "debugging.py").read_text()
-    named = set(re.findall(r'"((?:loss|eval)\.[a-z_]+)"', source))
-    tested = {part for _, _, code in LOSS_WRONG for part in code.split("+")} | set(EVAL_WRONG)
+    named = set(re.findall(r'"((?:loss|eval|encode)\.[a-z_]+)"', source))
+    tested = ({part for _, _, code in LOSS_WRONG for part in code.split("+")} | set(EVAL_WRONG)
+              | set(ENCODE_WRONG))
     assert named - tested == set(), f"no wrong implementation triggers {named - tested}"
 
 
@@ -245,7 +316,8 @@ def test_every_named_mistake_is_exercised():
 # above (counted by scripts/exercise_table.py).
 TABLES = {**{name: ([code for n, _, code in LOSS_WRONG if n == name], list(LOSS_RIGHT))
              for name in LOSSES},
-          "fix_recon_error": (list(EVAL_WRONG), list(EVAL_RIGHT))}
+          "fix_recon_error": (list(EVAL_WRONG), list(EVAL_RIGHT)),
+          "fix_encode": (list(ENCODE_WRONG), list(ENCODE_RIGHT))}
 
 
 def test_demo_runs_are_cached_with_the_numbers_of_the_training(tmp_path, monkeypatch):
