@@ -404,6 +404,11 @@ CORRECT = ([("kl_divergence", *c) for c in KL_CORRECT] + [("elbo_loss", *c) for 
            + [("iwae_from_log_weights", *c) for c in IWAE_CORRECT]
            + [("vae_module", *c) for c in VAE_CORRECT])
 
+# Per check: the codes of the wrong implementations and the labels of the correct alternatives
+# above (counted by scripts/exercise_table.py).
+TABLES = {name: ([code for n, _, _, code in WRONG if n == name],
+                 [label for n, label, _ in CORRECT if n == name]) for name in CHECK}
+
 
 @pytest.mark.parametrize("name", sorted(CHECK))
 def test_solution_passes(name):
@@ -453,8 +458,3 @@ def test_a_generic_kl_failure_says_what_was_expected_and_what_came_back():
     assert result.status == FAIL
     assert "expected" in result.message and "is [" in result.message
 
-
-# Per check: the codes of the wrong implementations and the labels of the correct alternatives
-# above (counted by scripts/exercise_table.py).
-TABLES = {name: ([code for n, _, _, code in WRONG if n == name],
-                 [label for n, label, _ in CORRECT if n == name]) for name in CHECK}
