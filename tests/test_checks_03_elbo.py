@@ -457,4 +457,3 @@ def test_a_generic_kl_failure_says_what_was_expected_and_what_came_back():
     result = run("kl_divergence", lambda m, lv: _kl(m, lv) + 0.123)
     assert result.status == FAIL
     assert "expected" in result.message and "is [" in result.message
-
