@@ -3,7 +3,7 @@
 import pytest
 
 from vae_course.build import _hint_blocks, stub_solutions
-from vae_course.exercise import needs, unfinished
+from vae_course.exercise import needs, needs_any, unfinished
 
 SOURCE = '''
 import torch
@@ -37,6 +37,13 @@ class Model(nn.Module):
 
 def helper_using_torch_only(x):
     return torch.zeros(3).sum() + x
+
+@torch.no_grad()
+def score(mu, logvar):
+    ### BEGIN SOLUTION
+    ### HINT: the KL per image
+    return kl(mu, logvar)
+    ### END SOLUTION
 '''
 
 
@@ -99,3 +106,25 @@ def test_library_functions_are_not_inspected():
 def test_not_a_function_is_a_clear_error():
     with pytest.raises(TypeError, match="needs"):
         needs("kl")
+
+
+def test_needs_any_waits_only_while_every_task_is_a_stub(capsys):
+    ns = namespace(stubbed=("kl", "loss"))
+    assert needs_any(ns["kl"], ns["loss"]) is False
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith("⏸ Skipped:") and "`kl`, `loss`" in out
+    ns = namespace(stubbed=("loss",))
+    assert needs_any(ns["kl"], ns["loss"]) is True  # kl is done: its cell will want the model
+    ns = namespace(stubbed=("kl",))
+    assert needs_any(ns["loss"], ns["Model"]) is True  # Model is done, loss still waits for kl
+    assert capsys.readouterr().out == ""
+    with pytest.raises(TypeError, match="needs_any"):
+        needs_any("kl")
+
+
+def test_a_decorated_stub_is_unfinished(capsys):
+    """@torch.no_grad() wraps the learner's function; the stub inside still counts."""
+    assert unfinished(namespace(stubbed=("score",))["score"]) == ["score"]
+    assert unfinished(namespace()["score"]) == []
+    assert needs_any(namespace(stubbed=("score",))["score"]) is False
+    assert "`score`" in capsys.readouterr().out
