@@ -17,7 +17,7 @@
 # <!-- Generated from solutions/07_debugging.py by `vae-course build`: edit the solution, not this file. -->
 
 # %% [markdown]
-# # Exercise 7 — Debugging: four broken training runs
+# # Exercise 7 — Debugging: five broken training runs
 #
 # Goes with the lecture **`notebooks/07_common_mistakes.ipynb`**.
 #
@@ -36,10 +36,10 @@ import inspect
 import torch
 import torch.nn.functional as F
 
-from vae_course.checks import (check_fix_kl_loss, check_fix_logits_loss, check_fix_recon_error,
-                               check_fix_recon_loss)
-from vae_course.checks.debugging import (double_sigmoid_floor, measure, reference_loss,
-                                         reference_model, train_briefly)
+from vae_course.checks import (check_fix_encode, check_fix_kl_loss, check_fix_logits_loss,
+                               check_fix_recon_error, check_fix_recon_loss)
+from vae_course.checks.debugging import (demo_run, double_sigmoid_floor, measure,
+                                         reference_loss, reference_model)
 from vae_course.data import load_mnist
 from vae_course.device import seed_everything
 from vae_course.loss_bench import train_with_loss
@@ -54,9 +54,11 @@ data = load_mnist()
 # of 128 digits, and a loss function `loss_fn(logits, x, mu, logvar) -> (loss, kl)` — the part
 # that differs. It records what the loss function *reports*. `measure` then looks at the trained
 # model with correct code: the true KL, the mean posterior σ, the active units, and the
-# reconstruction error at μ on the test digits. Here is the loop (`train_briefly` runs the
-# course's `vae_course.loss_bench.train_with_loss`, which lecture 07 uses too; its
-# `encoder_scale` and `logvar_fn` serve the lecture's mistake 5 and stay off here):
+# reconstruction error at μ on the test digits. A run shown here is kept in the course's model
+# cache (`demo_run`), so the next Run All reads the same numbers without training again; the
+# checks train your fixed functions afresh every time. Here is the loop (`train_briefly` runs
+# the course's `vae_course.loss_bench.train_with_loss`, which lecture 07 uses too; bug 5 below
+# uses its `encoder_scale` and `encode_fn`, and `logvar_fn` serves the lecture):
 
 # %%
 loop = inspect.getsource(train_with_loss).split('"""')[2]
@@ -83,7 +85,7 @@ def broken_kl_loss(logits, x, mu, logvar):
     return recon.mean() + kl.mean(), kl.mean()
 
 
-model, record = train_briefly(broken_kl_loss, data=data)
+model, record = demo_run(broken_kl_loss, data=data)
 broken = measure(model, data)
 print(f"smallest KL reported: {min(record['kl']):.2f} nats; mean posterior σ "
       f"{broken['mean sigma']:.2f} (correct loss: {healthy['mean sigma']:.2f})")
@@ -126,7 +128,7 @@ def broken_recon_loss(logits, x, mu, logvar):
     return recon + kl, kl
 
 
-model, record = train_briefly(broken_recon_loss, data=data)
+model, record = demo_run(broken_recon_loss, data=data)
 broken = measure(model, data)
 print(f"final loss {record['loss'][-1]:.2f}; active units {broken['active units']} of 8 "
       f"(correct loss: {healthy['active units']}); true KL {broken['true KL']:.2f} nats")
@@ -171,7 +173,7 @@ def broken_logits_loss(logits, x, mu, logvar):
     return recon.mean() + kl, kl
 
 
-model, record = train_briefly(broken_logits_loss, data=data)
+model, record = demo_run(broken_logits_loss, data=data)
 floor = double_sigmoid_floor(data.x_train)
 final = sum(record["loss"][-20:]) / 20
 print(f"final loss {final:.1f} nats; no model can go below {floor:.1f} with this loss")
@@ -245,3 +247,55 @@ def fix_recon_error(model, x):
 
 # %%
 check_fix_recon_error(fix_recon_error)
+
+
+# %% [markdown]
+# ## Bug 5: a run that blows up
+#
+# This time the images arrive as raw pixel values, 0 to 255 (as a PNG file stores them), and
+# the code that encodes them was written for something else. The loss compares with the images
+# in [0, 1] as before. Watch log σ², the encoder's second output: σ² = exp(log σ²) is infinite
+# in float32 from log σ² ≈ 88.7 on.
+
+# %%
+def broken_encode(model, pixels):
+    """(mu, logvar) of images given as pixel values 0–255, shape (N, 1, 28, 28)."""
+    mu, logvar = model.encode(pixels)
+    return mu, logvar
+
+
+model, record = demo_run(reference_loss, data=data, encode_fn=broken_encode)
+losses = record["loss"] or [float("inf")]
+ending = ("it ran all 80 steps" if record["stopped_at"] is None
+          else f"the loss became infinite at step {record['stopped_at']}")
+print(f"largest log σ² in the run: {record['max_logvar']:.1f}; loss at the first step "
+      f"{losses[0]:.3g} nats, at the last {losses[-1]:.3g}; {ending}")
+print(f"the correct run: largest log σ² {demo_run(reference_loss, data)[1]['max_logvar']:.1f}")
+assert record["max_logvar"] > 40 and losses[0] > 1e6
+
+# %% [markdown]
+# Nothing bounds log σ²: it comes out of a linear layer, and here that layer's inputs are 255
+# times larger than anything it was built for. Write `fix_encode`: the same pair
+# `(mu, logvar)`, from inputs the model can use. A bound on log σ² (a clamp, or a smooth one
+# such as `10 * torch.tanh(logvar / 10)`) is a good guard on top — but a guard alone leaves the
+# cause in place.
+
+# %%
+def fix_encode(model, pixels):
+    """(mu, logvar) of images given as pixel values 0–255, shape (N, 1, 28, 28)."""
+    # YOUR CODE HERE
+    raise NotImplementedError(
+        'what range of input values was the model trained on, and what range does it get here? — '
+        'stuck? A second hint is folded under this cell')
+
+
+# %% [markdown]
+# <details><summary><b>Second hint for <code>fix_encode</code></b> (the formula; open it only if the first hint was not enough)</summary>
+#
+# `mu, logvar = model.encode(pixels / 255)`; as a guard, `logvar = logvar.clamp(-10, 10)`;
+# return `mu, logvar`.
+#
+# </details>
+
+# %%
+check_fix_encode(fix_encode)

@@ -230,8 +230,8 @@ claim("classes the VAE's samples cover (>= 2% each)",
       table["VAE, prior N(0, I)"]["classes (>= 2%)"], above=8.5)
 claim("FDD, VAE prior samples / best AE sampler fitted after training", fdd_vae / fdd_fitted,
       above=1)
-claim("greyness, VAE minus best fitted AE sampler",
-      table["VAE, prior N(0, I)"]["greyness"] - table[best_fitted]["greyness"], above=0)
+claim("greyness, |VAE minus best fitted AE sampler|",
+      abs(table["VAE, prior N(0, I)"]["greyness"] - table[best_fitted]["greyness"]), below=0.03)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # What the table says:
@@ -244,10 +244,10 @@ claim("greyness, VAE minus best fitted AE sampler",
 # - **Against an autoencoder whose codes were fitted *after* training, the folklore "VAE samples
 #   are better" does not hold here.** The better of the fitted Gaussian and the midpoints scores
 #   a lower FDD than the VAE's prior samples (the second printed line says which, and by how
-#   much; asserted for the 5,000-digit subset and seeds 0–2, where it held every time). The VAE's samples
-#   are greyer than those of the best autoencoder sampler (third printed line): the KL term
-#   makes neighbouring codes overlap, and the decoder answers an ambiguous code with an
-#   average of the digits it could be.
+#   much; asserted for the 5,000-digit subset and seeds 0–2, where it held every time). Greyness
+#   does not explain the gap: the two samplers' greyness lies within 0.03 of each other on its
+#   0–0.5 scale (third printed line, asserted), and which of the two was greyer changed with
+#   the seed in our runs, so "VAE samples are blurrier" is not something this measure backs.
 #
 # Fitting a density to autoencoder codes is easy for 16 numbers and a few thousand images;
 # Ghosh et al. (2020) make exactly this case for "regularised autoencoders plus a fitted

@@ -8,7 +8,8 @@ file where every ``claim(...)`` call appends its value, bounds and margin. The t
 the end has one row per claim: its value under each seed and the smallest margin, the relative
 distance to the bound it must stay on the right side of (negative = the claim failed).
 A notebook that fails stops at the failing claim; the table says which. Writes the table to
-OUT/seed_margins.md as well. Models trained under seeds other than 0 land in the model cache
+OUT/seed_margins.md as well. ``--table`` prints the table from the logs already in OUT without
+running anything (for runs made one notebook and seed at a time). Models trained under seeds other than 0 land in the model cache
 like any other, so a second run is quick.
 
 Default notebooks: the lecture notebooks 01-07 and 09 (08 is a widget explorer).
@@ -77,9 +78,20 @@ def main(argv=None):
     parser.add_argument("notebooks", nargs="*", default=DEFAULT)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "seed_margins")
+    parser.add_argument("--table", action="store_true",
+                        help="only print the table from the logs already in OUT")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     rows_by_run, failures = {}, []
+    if args.table:
+        for name in args.notebooks:
+            for seed in args.seeds:
+                log = args.out / f"{Path(name).stem}-seed{seed}.jsonl"
+                if log.exists():
+                    rows_by_run[(Path(name).stem, seed)] = [
+                        json.loads(line) for line in log.read_text().splitlines()]
+        print(table(rows_by_run, args.seeds))
+        return 0
     for name in args.notebooks:
         notebook = ROOT / "notebooks" / f"{Path(name).stem}.ipynb"
         for seed in args.seeds:

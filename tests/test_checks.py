@@ -5,6 +5,7 @@ mistake gets its own diagnosis. Also: malformed learner code gets a clear messag
 import math
 import re
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,6 +16,7 @@ from vae_course.checks import CHECKS, FAIL, MISTAKE, PASS, TODO
 from vae_course.checks import elbo as elbo_checks
 from vae_course.losses import elbo_loss as course_elbo
 from vae_course.paths import COURSE_ROOT
+from vae_course.schedules import LinearWarmup
 
 # check name -> (solution notebook, function name in it)
 EXERCISES = {
@@ -38,6 +40,7 @@ EXERCISES = {
     "fix_recon_loss": ("07_debugging", "fix_recon_loss"),
     "fix_logits_loss": ("07_debugging", "fix_logits_loss"),
     "fix_recon_error": ("07_debugging", "fix_recon_error"),
+    "fix_encode": ("07_debugging", "fix_encode"),
     # exercises 01-03 (their tables of wrong implementations: tests/test_checks_0*.py)
     "autoencoder": ("01_autoencoder", "Autoencoder"),
     "vae_module": ("03_elbo", "VAE"),
@@ -247,19 +250,105 @@ def test_every_named_mistake_is_exercised_by_a_wrong_implementation():
 
 # ------------------------------------------------------------------ other correct answers
 
+_NOISE = torch.Generator().manual_seed(11)  # a learner's own generator, made once
+_NUMPY_NOISE = np.random.default_rng(11)
+
+
+def _reparam_numpy_noise(m, lv):
+    """The noise needs no gradient, so NumPy may draw it; the formula stays in torch."""
+    eps = torch.from_numpy(_NUMPY_NOISE.standard_normal(tuple(m.shape))).to(m.dtype)
+    return torch.addcmul(m, _std(lv), eps)
+
+
+def _reparam_rows(m, lv):
+    return torch.stack([m[i] + torch.sqrt(torch.exp(lv[i])) * torch.randn(m.shape[1])
+                        for i in range(len(m))])
+
+
+def _train_step_two_backwards(model, optimizer, x, step, warmup_steps):
+    """Each term back-propagated on its own: the gradients add up in .grad."""
+    beta = LinearWarmup(warmup_steps)(step)
+    model.zero_grad()
+    logits, mu, logvar = model(x)
+    terms = course_elbo(logits, x, mu, logvar, beta)
+    terms.recon.backward(retain_graph=True)
+    (beta * terms.kl).backward()
+    optimizer.step()
+    return (terms.recon + beta * terms.kl).item(), beta
+
+
+def _train_step_by_hand(model, optimizer, x, step, warmup_steps):
+    """The loss written out, gradients from torch.autograd.grad put into .grad by hand."""
+    beta = min(1.0, step / warmup_steps)
+    logits, mu, logvar = model(x)
+    recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum() / len(x)
+    loss = recon + beta * kl
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    for p, g in zip(params, torch.autograd.grad(loss, params)):
+        p.grad = g
+    optimizer.step()
+    return loss.detach().item(), beta
+
+
+def _train_step_distributions(model, optimizer, x, step, warmup_steps):
+    """torch.distributions for both terms; zero_grad(set_to_none=False)."""
+    beta = float(np.interp(step, [0, warmup_steps], [0.0, 1.0]))
+    optimizer.zero_grad(set_to_none=False)
+    logits, mu, logvar = model(x)
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
+    prior = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    recon = -torch.distributions.Bernoulli(logits=logits).log_prob(x).flatten(1).sum(1).mean()
+    loss = recon + beta * torch.distributions.kl_divergence(q, prior).sum(1).mean()
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach()), beta
+
+
+def _mig_loop(mi, h):
+    gaps = []
+    for k in range(mi.shape[1]):
+        column = sorted(mi[:, k].tolist(), reverse=True)
+        gaps.append((column[0] - column[1]) / float(h[k]))
+    return sum(gaps) / len(gaps)
+
+
 ALSO_CORRECT = [
-    ("reparameterize", lambda m, lv: torch.distributions.Normal(m, _std(lv)).rsample()),
-    ("linear_warmup", lambda s, w, m=1.0: torch.tensor(m * min(1.0, s / w))),
-    ("active_units", lambda mu, t=0.01: (mu.var(0) > t).sum()),
-    ("mig", lambda mi, h: float(((_top2(mi)[0] - _top2(mi)[1]) / h).mean())),
-    ("interpolate", lambda a, b, n=10, method="linear": torch.stack(
-        [a + (b - a) * i / (n - 1) for i in range(n)]) if method == "linear" else
+    ("reparameterize", "torch.distributions rsample",
+     lambda m, lv: torch.distributions.Normal(m, _std(lv)).rsample()),
+    ("reparameterize", "sqrt(exp(logvar)), torch.randn with the learner's own generator",
+     lambda m, lv: m + torch.sqrt(torch.exp(lv)) * torch.randn(m.shape, generator=_NOISE,
+                                                               dtype=m.dtype)),
+    ("reparameterize", "noise from NumPy, torch.addcmul", _reparam_numpy_noise),
+    ("reparameterize", "MultivariateNormal with a diagonal scale",
+     lambda m, lv: torch.distributions.MultivariateNormal(
+         m, scale_tril=torch.diag_embed(_std(lv))).rsample()),
+    ("reparameterize", "one row at a time", _reparam_rows),
+    ("linear_warmup", "a 0-dim tensor", lambda s, w, m=1.0: torch.tensor(m * min(1.0, s / w))),
+    ("linear_warmup", "an if/else", lambda s, w, m=1.0: m if s >= w else m * s / w),
+    ("linear_warmup", "numpy.interp", lambda s, w, m=1.0: float(np.interp(s, [0, w], [0, m]))),
+    ("linear_warmup", "the course's LinearWarmup", lambda s, w, m=1.0: LinearWarmup(w, m)(s)),
+    ("train_step", "two backward passes, one per term", _train_step_two_backwards),
+    ("train_step", "the loss by hand, torch.autograd.grad into .grad", _train_step_by_hand),
+    ("train_step", "torch.distributions, zero_grad(set_to_none=False)",
+     _train_step_distributions),
+    ("active_units", "a 0-dim tensor", lambda mu, t=0.01: (mu.var(0) > t).sum()),
+    ("mig", "a Python float", lambda mi, h: float(((_top2(mi)[0] - _top2(mi)[1]) / h).mean())),
+    ("mig", "topk", lambda mi, h: (lambda t: ((t[0] - t[1]) / h).mean())(
+        mi.topk(2, dim=0).values)),
+    ("mig", "a loop over factors with sorted()", _mig_loop),
+    ("mig", "numpy, on the transposed matrix", lambda mi, h: float(np.mean(
+        -np.diff(-np.sort(-mi.numpy().T, axis=1)[:, :2], axis=1)[:, 0] / h.numpy()))),
+    ("interpolate", "a loop, slerp from vae_course.latent",
+     lambda a, b, n=10, method="linear": torch.stack(
+         [a + (b - a) * i / (n - 1) for i in range(n)]) if method == "linear" else
      __import__("vae_course.latent").latent.slerp(a, b, n)),
 ]
 
 
-@pytest.mark.parametrize("name, fn", ALSO_CORRECT, ids=[c[0] for c in ALSO_CORRECT])
-def test_other_correct_implementations_pass(name, fn):
+@pytest.mark.parametrize("name, label, fn", ALSO_CORRECT,
+                         ids=[f"{c[0]}-{c[1]}" for c in ALSO_CORRECT])
+def test_other_correct_implementations_pass(name, label, fn):
     result = run(name, fn)
     assert result.status == PASS, result.marker()
 
@@ -400,3 +489,12 @@ def test_kl_mistake_factors_are_exact():
         torch.distributions.Normal(mu.double(), torch.exp(0.5 * logvar.double())),
         torch.distributions.Normal(0.0, 1.0)).sum(1)
     assert torch.allclose(ref, expected, rtol=1e-10)
+
+
+# ------------------------------------------------------------------ for scripts/exercise_table.py
+
+# Per check: the codes its wrong implementations above must get, and the labels of its correct
+# alternatives (counted by scripts/exercise_table.py, run by the tests above).
+TABLES = {name: ([code for n, _, _, code in WRONG if n == name],
+                 [label for n, label, _ in ALSO_CORRECT if n == name])
+          for name in sorted({w[0] for w in WRONG} | {c[0] for c in ALSO_CORRECT})}

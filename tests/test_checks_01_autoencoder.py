@@ -145,7 +145,37 @@ class WithModuleList(nn.Module):
         return self.decode(self.encode(x))
 
 
-ALSO_CORRECT = [("explicit layers", Explicit), ("ModuleList and a loop", WithModuleList)]
+class HandWritten(nn.Module):
+    """No nn.Linear: weight matrices as nn.Parameter (initialised like nn.Linear), F.linear and
+    torch.relu, and nn.Unflatten for the image shape."""
+
+    def __init__(self, latent_dim=2, hidden=400):
+        super().__init__()
+        sizes = [(IMG, hidden), (hidden, latent_dim), (latent_dim, hidden), (hidden, IMG)]
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.empty(n_out, n_in).uniform_(-n_in ** -0.5, n_in ** -0.5))
+            for n_in, n_out in sizes)
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.empty(n_out).uniform_(-n_in ** -0.5, n_in ** -0.5))
+            for n_in, n_out in sizes)
+        self.to_image = nn.Unflatten(1, (1, 28, 28))
+
+    def _layers(self, h, first):
+        h = torch.relu(F.linear(h, self.weights[first], self.biases[first]))
+        return F.linear(h, self.weights[first + 1], self.biases[first + 1])
+
+    def encode(self, x):
+        return self._layers(x.reshape(x.shape[0], IMG), 0)
+
+    def decode(self, z):
+        return self.to_image(self._layers(z, 2))
+
+    def forward(self, x):
+        return self.decode(self.encode(x))
+
+
+ALSO_CORRECT = [("explicit layers", Explicit), ("ModuleList and a loop", WithModuleList),
+                ("parameters by hand, F.linear", HandWritten)]
 
 
 def run(cls):
@@ -190,3 +220,8 @@ def test_a_model_that_does_not_learn_fails_with_the_numbers():
 def test_a_function_instead_of_a_class_is_a_clear_failure():
     result = run(lambda latent_dim=2, hidden=400: None)
     assert result.status == FAIL and "class itself" in result.message
+
+
+# Per check: the codes of the wrong implementations and the labels of the correct alternatives
+# above (counted by scripts/exercise_table.py).
+TABLES = {"autoencoder": ([code for *_, code in WRONG], [label for label, _ in ALSO_CORRECT])}

@@ -5,6 +5,7 @@ every wrong implementation in the tables gets its own diagnosis, and other corre
 writing it pass."""
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -306,7 +307,73 @@ class TwoHeads(nn.Module):
         return self.decode(self.reparameterize(mu, logvar)), mu, logvar
 
 
-VAE_CORRECT = [("two heads and rsample", TwoHeads)]
+class SplitAndUnflatten(nn.Module):
+    """One encoder with named layers; torch.split for the halves; sqrt(exp(logvar)) and
+    torch.randn of the shape; nn.Unflatten at the end of the decoder; forward by keywords."""
+
+    def __init__(self, latent_dim=20, hidden=400):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = nn.Sequential(OrderedDict(
+            flat=nn.Flatten(), hidden=nn.Linear(IMG, hidden), act=nn.ReLU(),
+            out=nn.Linear(hidden, 2 * latent_dim)))
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, IMG), nn.Unflatten(1, (1, 28, 28)))
+
+    def encode(self, x):
+        mu, logvar = torch.split(self.encoder(x), self.latent_dim, dim=-1)
+        return mu, logvar
+
+    def reparameterize(self, mu, logvar):
+        return mu + torch.sqrt(torch.exp(logvar)) * torch.randn(mu.shape, dtype=mu.dtype)
+
+    def decode(self, z):
+        return self.decoder(z)
+
+    def forward(self, x):
+        mu, logvar = self.encode(x)
+        return self.decode(z=self.reparameterize(mu=mu, logvar=logvar)), mu, logvar
+
+
+class HandWrittenVAE(nn.Module):
+    """No nn.Linear: nn.Parameter weights and F.linear; separate mu and logvar matrices;
+    Independent(Normal).rsample(); reshape with the batch size."""
+
+    def __init__(self, latent_dim=20, hidden=400):
+        super().__init__()
+
+        def layer(n_in, n_out):
+            bound = n_in ** -0.5
+            return (nn.Parameter(torch.empty(n_out, n_in).uniform_(-bound, bound)),
+                    nn.Parameter(torch.empty(n_out).uniform_(-bound, bound)))
+
+        self.w1, self.b1 = layer(IMG, hidden)
+        self.w_mu, self.b_mu = layer(hidden, latent_dim)
+        self.w_lv, self.b_lv = layer(hidden, latent_dim)
+        self.w3, self.b3 = layer(latent_dim, hidden)
+        self.w4, self.b4 = layer(hidden, IMG)
+
+    def encode(self, x):
+        h = F.relu(F.linear(x.reshape(len(x), -1), self.w1, self.b1))
+        return F.linear(h, self.w_mu, self.b_mu), F.linear(h, self.w_lv, self.b_lv)
+
+    def reparameterize(self, mu, logvar):
+        q = torch.distributions.Independent(torch.distributions.Normal(mu, (0.5 * logvar).exp()),
+                                            1)
+        return q.rsample()
+
+    def decode(self, z):
+        h = F.relu(F.linear(z, self.w3, self.b3))
+        return F.linear(h, self.w4, self.b4).reshape(len(z), 1, 28, 28)
+
+    def forward(self, x):
+        mu, logvar = self.encode(x)
+        return self.decode(self.reparameterize(mu, logvar)), mu, logvar
+
+
+VAE_CORRECT = [("two heads and rsample", TwoHeads),
+               ("torch.split, sqrt(exp(logvar)), nn.Unflatten", SplitAndUnflatten),
+               ("parameters by hand, Independent(Normal).rsample", HandWrittenVAE)]
 
 
 # ------------------------------------------------------------------ the tests
@@ -317,6 +384,11 @@ WRONG = ([("kl_divergence", *w) for w in KL_WRONG] + [("elbo_loss", *w) for w in
 CORRECT = ([("kl_divergence", *c) for c in KL_CORRECT] + [("elbo_loss", *c) for c in ELBO_CORRECT]
            + [("iwae_from_log_weights", *c) for c in IWAE_CORRECT]
            + [("vae_module", *c) for c in VAE_CORRECT])
+
+# Per check: the codes of the wrong implementations and the labels of the correct alternatives
+# above (counted by scripts/exercise_table.py).
+TABLES = {name: ([code for n, _, _, code in WRONG if n == name],
+                 [label for n, label, _ in CORRECT if n == name]) for name in CHECK}
 
 
 @pytest.mark.parametrize("name", sorted(CHECK))
@@ -366,3 +438,15 @@ def test_a_generic_kl_failure_says_what_was_expected_and_what_came_back():
     result = run("kl_divergence", lambda m, lv: _kl(m, lv) + 0.123)
     assert result.status == FAIL
     assert "expected" in result.message and "is [" in result.message
+
+
+def test_a_named_mistake_says_its_subject_once():
+    """The message leads with the explanation; "the KL: Your KL is …" said the subject twice,
+    while an explanation without a subject still gets one in front."""
+    twice = check_kl_divergence(lambda m, lv: -(1 + lv - m ** 2 - lv.exp()).sum(1), show=False)
+    assert twice.code == "kl.missing_half"
+    assert twice.message.startswith("Your KL is exactly twice the right value")
+    assert "the KL:" not in twice.message
+    no_one = check_kl_divergence(lambda m, lv: -0.5 * (lv - m ** 2 - lv.exp()).sum(1), show=False)
+    assert no_one.code == "kl.missing_one"
+    assert no_one.message.startswith("the KL: the 1 inside the bracket is missing")

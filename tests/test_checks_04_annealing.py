@@ -170,3 +170,10 @@ def test_every_named_mistake_is_exercised():
     named = set(re.findall(r'"((?:cyc|fb|au)\.[a-z_]+)"', source))
     tested = set(CYCLICAL_WRONG) | set(FREE_BITS_WRONG) | set(ACTIVE_WRONG)
     assert named - tested == set(), f"no wrong implementation triggers {named - tested}"
+
+
+# Per check: the codes of the wrong implementations and the labels of the correct alternatives
+# above (counted by scripts/exercise_table.py).
+TABLES = {"cyclical_beta": (list(CYCLICAL_WRONG), list(CYCLICAL_RIGHT)),
+          "free_bits_kl": (list(FREE_BITS_WRONG), list(FREE_BITS_RIGHT)),
+          "active_units": (list(ACTIVE_WRONG), list(ACTIVE_RIGHT))}

@@ -166,3 +166,9 @@ def test_learner_exit_becomes_feedback(name):
 
     result = run(name, exits)
     assert result.status == "fail" and "SystemExit" in result.message
+
+
+# Per check: the codes of the wrong implementations and the labels of the correct alternatives
+# above (counted by scripts/exercise_table.py).
+TABLES = {"discretize": (list(DISCRETIZE_WRONG), list(DISCRETIZE_RIGHT)),
+          "mutual_information": (list(MI_WRONG), list(MI_RIGHT))}

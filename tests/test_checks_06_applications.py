@@ -293,3 +293,11 @@ def test_learner_exit_becomes_feedback(name):
 
     result = run(name, exits)
     assert result.status == FAIL and "SystemExit" in result.message
+
+
+# Per check: the codes of the wrong implementations and the labels of the correct alternatives
+# above (counted by scripts/exercise_table.py).
+TABLES = {"interpolate": (list(INTERP_WRONG), list(INTERP_RIGHT)),
+          "anomaly_score": (list(ANOMALY_WRONG), list(ANOMALY_RIGHT)),
+          "auroc": (list(AUROC_WRONG), list(AUROC_RIGHT)),
+          "attribute_vector": (list(ATTRIBUTE_WRONG), list(ATTRIBUTE_RIGHT))}

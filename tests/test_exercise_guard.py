@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from vae_course.build import _hint_blocks, stub_solutions
-from vae_course.exercise import needs, train_with, unfinished
+from vae_course.exercise import needs, needs_any, train_with, unfinished
 
 SOURCE = '''
 import torch
@@ -40,6 +40,13 @@ class Model(nn.Module):
 
 def helper_using_torch_only(x):
     return torch.zeros(3).sum() + x
+
+@torch.no_grad()
+def score(mu, logvar):
+    ### BEGIN SOLUTION
+    ### HINT: the KL per image
+    return kl(mu, logvar)
+    ### END SOLUTION
 '''
 
 
@@ -131,3 +138,25 @@ def test_train_with_runs_the_step_on_random_batches_and_repeats_with_the_seed():
     assert seen == [(i, (8, 1, 4, 4)) for i in range(5)]
     assert len(losses) == 5 and losses == again and torch.equal(weights, weights_again)
     assert not torch.equal(weights, start)  # the optimizer it made trains the model's weights
+
+
+def test_needs_any_waits_only_while_every_task_is_a_stub(capsys):
+    ns = namespace(stubbed=("kl", "loss"))
+    assert needs_any(ns["kl"], ns["loss"]) is False
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith("⏸ Skipped:") and "`kl`, `loss`" in out
+    ns = namespace(stubbed=("loss",))
+    assert needs_any(ns["kl"], ns["loss"]) is True  # kl is done: its cell will want the model
+    ns = namespace(stubbed=("kl",))
+    assert needs_any(ns["loss"], ns["Model"]) is True  # Model is done, loss still waits for kl
+    assert capsys.readouterr().out == ""
+    with pytest.raises(TypeError, match="needs_any"):
+        needs_any("kl")
+
+
+def test_a_decorated_stub_is_unfinished(capsys):
+    """@torch.no_grad() wraps the learner's function; the stub inside still counts."""
+    assert unfinished(namespace(stubbed=("score",))["score"]) == ["score"]
+    assert unfinished(namespace()["score"]) == []
+    assert needs_any(namespace(stubbed=("score",))["score"]) is False
+    assert "`score`" in capsys.readouterr().out

@@ -8,7 +8,9 @@ traceback; instead it is written as
         ...  # the cell's work
 
 and, while ``elbo_loss`` (or a function it calls, such as ``kl_divergence``) is still the
-exercise's stub, prints one line saying which task to finish and skips the work.
+exercise's stub, prints one line saying which task to finish and skips the work. A cell that
+only prepares what later cells share (a model several of them use) is guarded by ``needs_any``:
+it runs as soon as one of those tasks is done.
 
 A function counts as unfinished while its own code still raises ``NotImplementedError`` — what
 ``vae-course build`` puts in place of each solution block. Functions and classes it uses from
@@ -31,6 +33,8 @@ def _own_functions(obj):
     """The plain functions that make up ``obj``: itself, or every method of a class."""
     if isinstance(obj, (staticmethod, classmethod)):
         obj = obj.__func__
+    if callable(obj) and hasattr(obj, "__wrapped__"):
+        obj = inspect.unwrap(obj)  # e.g. under @torch.no_grad(): the learner's own function
     if isinstance(obj, types.FunctionType):
         return [obj]
     if inspect.isclass(obj):
@@ -92,13 +96,17 @@ def _defined_in(obj, namespace):
     return bool(functions) and all(fn.__globals__ is namespace for fn in functions)
 
 
+def _check_things(caller, things):
+    bad = [t for t in things if not (callable(t) or isinstance(t, (staticmethod, classmethod)))]
+    if bad:
+        raise TypeError(f"{caller}() takes the functions or classes a cell uses, e.g. "
+                        f"{caller}(elbo_loss); got {type(bad[0]).__name__}")
+
+
 def needs(*things):
     """True when every given function (and what it uses) is implemented; otherwise print one
     line naming what to finish first and return False."""
-    bad = [t for t in things if not (callable(t) or isinstance(t, (staticmethod, classmethod)))]
-    if bad:
-        raise TypeError(f"needs() takes the functions or classes a cell uses, e.g. "
-                        f"needs(elbo_loss); got {type(bad[0]).__name__}")
+    _check_things("needs", things)
     missing = unfinished(*things)
     if not missing:
         return True
@@ -126,3 +134,17 @@ def train_with(train_step, model, x_train, steps, batch_size=128, lr=1e-3, desc=
         xb = x_train[torch.randint(len(x_train), (batch_size,), device=device)]
         results.append(train_step(model, optimizer, xb, step, **step_options))
     return results
+
+
+def needs_any(*things):
+    """For a cell that prepares what several later cells share (e.g. trains the model they all
+    use): True as soon as one of the given functions is implemented; while every one of them is
+    still a stub, print one line and return False, so Run All does not spend the time for
+    nothing. The cells that use the functions keep their own ``needs``."""
+    _check_things("needs_any", things)
+    if not things or any(not unfinished(thing) for thing in things):
+        return True
+    names = ", ".join(f"`{_label(thing)}`" for thing in things)
+    print(f"⏸ Skipped: this cell prepares the work of the cells below that use {names}, and "
+          f"none of them is implemented yet. Finish one above, then run this cell again.")
+    return False

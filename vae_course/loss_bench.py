@@ -18,13 +18,16 @@ from .models import VAE
 
 
 def train_with_loss(loss_fn, x, *, latent_dim, hidden, steps, batch_size=128, seed=0,
-                    device="cpu", encoder_scale=1.0, logvar_fn=None, progress=False, desc="run"):
+                    device="cpu", encoder_scale=1.0, encode_fn=None, logvar_fn=None,
+                    progress=False, desc="run"):
     """Train a fresh ``VAE(latent_dim, hidden)`` with Adam (lr 1e-3) for ``steps`` steps on
     random batches of ``x``, with ``loss_fn(logits, x, mu, logvar) -> (loss, reported_kl)``.
 
     The caller seeds torch first (the initial weights and the sampled z follow from it);
     ``seed`` fixes the batches. ``encoder_scale`` multiplies the encoder's input (lecture 07's
-    mistake 5: data outside [0, 1]); ``logvar_fn`` post-processes log σ² (its fix).
+    mistake 5 and exercise 07's bug 5: data outside [0, 1]); ``encode_fn(model, x) -> (mu,
+    logvar)`` replaces ``model.encode`` (exercise 07's fix of bug 5); ``logvar_fn``
+    post-processes log σ² (the lecture's fix).
 
     Returns the model (in eval mode) and a record of the run: the losses and KLs the loss
     function reported, the largest log σ² the encoder gave, and the step at which the loss was
@@ -36,7 +39,8 @@ def train_with_loss(loss_fn, x, *, latent_dim, hidden, steps, batch_size=128, se
     record = {"loss": [], "kl": [], "max_logvar": -math.inf, "stopped_at": None}
     for step in tqdm(range(steps), desc=desc, leave=False, disable=not progress):
         xb = x[torch.randint(len(x), (batch_size,), generator=g)].to(device)
-        mu, logvar = model.encode(xb * encoder_scale)
+        pixels = xb * encoder_scale
+        mu, logvar = model.encode(pixels) if encode_fn is None else encode_fn(model, pixels)
         if logvar_fn is not None:
             logvar = logvar_fn(logvar)
         record["max_logvar"] = max(record["max_logvar"], logvar.max().item())

@@ -19,8 +19,8 @@ from .annealing import (check_active_units, check_cyclical_beta, check_linear_wa
 from .anomaly import check_anomaly_score, check_auroc
 from .attribute import check_attribute_vector
 from .autoencoder import check_autoencoder
-from .debugging import (check_fix_kl_loss, check_fix_logits_loss, check_fix_recon_error,
-                        check_fix_recon_loss)
+from .debugging import (check_fix_encode, check_fix_kl_loss, check_fix_logits_loss,
+                        check_fix_recon_error, check_fix_recon_loss)
 from .elbo import check_elbo_loss, check_kl_divergence
 from .framework import FAIL, LABELS, MARKER, MARKER_RE, MISTAKE, PASS, TODO, CheckResult, show
 from .free_bits import check_free_bits_kl
@@ -47,6 +47,7 @@ CHECKS = {
     "auroc": check_auroc, "attribute_vector": check_attribute_vector,
     "fix_kl_loss": check_fix_kl_loss, "fix_recon_loss": check_fix_recon_loss,  # 07
     "fix_logits_loss": check_fix_logits_loss, "fix_recon_error": check_fix_recon_error,
+    "fix_encode": check_fix_encode,
 }
 
 __all__ = ["CHECKS", "CheckResult", "FAIL", "LABELS", "MARKER", "MARKER_RE", "MISTAKE", "PASS",

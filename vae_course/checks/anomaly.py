@@ -183,9 +183,7 @@ def _explain_auroc_error(err):
 @exercise_check("auroc", "auroc(scores, labels)", explain=_explain_auroc_error)
 def check_auroc(check, fn):
     """Check ``auroc(scores, labels) -> float`` (the contract of ``vae_course.metrics.auroc``)."""
-    from sklearn.metrics import roc_auc_score
-
-    got_all, refs = [], []
+    got_all = []
     for scores, labels, what in _auroc_cases():
         value = check.call(fn, scores, labels)
         if isinstance(value, tuple):
@@ -193,7 +191,10 @@ def check_auroc(check, fn):
                                                   f"{len(value)} items (the ROC curve?); "
                                                   f"return the area under it, one number.")
         got_all.append(returned_number(check, value, f"the AUROC for {what}"))
-        refs.append(float(roc_auc_score(np.asarray(labels), np.asarray(scores))))
+    from sklearn.metrics import roc_auc_score  # only now: a stub's check needs no scikit-learn
+
+    refs = [float(roc_auc_score(np.asarray(labels), np.asarray(scores)))
+            for scores, labels, _ in _auroc_cases()]
     if all(math.isclose(g, r, abs_tol=1e-6) for g, r in zip(got_all, refs)):
         return check.passed(f"AUROC {refs[0]:.4f} and {refs[1]:.4f}: the probability that an "
                             f"anomaly outscores a normal image, ties counting one half — as "

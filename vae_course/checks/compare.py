@@ -82,6 +82,10 @@ def diagnose_value(check, got, candidates, expected, what, rtol=1e-4):
         if codes and is_close(got, value, rtol=rtol):
             dedup = list(dict.fromkeys(codes))
             text = "; ".join(texts)
-            check.mistake("+".join(dedup), f"{what}: {text[0].upper()}{text[1:]}. (Got "
-                                           f"{fmt(got)}, expected {fmt(expected)}.)")
+            # "your KL is twice …" names its subject already; "the KL: your KL is …" would
+            # say it twice. Other explanations ("the ½ is missing") get the subject in front.
+            says_subject = text.split(" ", 1)[0].lower() in ("you", "your")
+            lead = f"{text[0].upper()}{text[1:]}" if says_subject else f"{what}: {text}"
+            check.mistake("+".join(dedup), f"{lead}. (Got {fmt(got)}, expected "
+                                           f"{fmt(expected)}.)")
     check.fail(f"{what} is {fmt(got)}; expected {fmt(expected)}.")

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ..loss_bench import train_with_loss
-from .compare import fmt, is_close, returned_tensor
+from .compare import fmt, inputs_unchanged, is_close, returned_tensor
 from .framework import exercise_check
 from .gradients import compare_gradients, leaves
 
@@ -29,10 +29,12 @@ STEPS, BATCH, LATENT, HIDDEN = 80, 128, 8, 64
 # --------------------------------------------------------------------------- the bench
 
 
-def train_briefly(loss_fn, steps=STEPS, seed=0, data=None):
+def train_briefly(loss_fn, steps=STEPS, seed=0, data=None, encode_fn=None):
     """The bench of exercise 07, ``vae_course.loss_bench.train_with_loss``: a fresh VAE(8,
     hidden=64), ``steps`` Adam steps on batches of 128 training digits, with
     ``loss_fn(logits, x, mu, logvar) -> (loss, kl)``; seeded, the caller's random state kept.
+    With ``encode_fn(model, pixels) -> (mu, logvar)`` the encoder's part is that function, given
+    the batch as raw pixel values 0–255 (bug 5); the loss still compares with the [0, 1] images.
     Returns the model (in eval mode) and the record of the run."""
     from ..data import load_mnist
 
@@ -40,16 +42,58 @@ def train_briefly(loss_fn, steps=STEPS, seed=0, data=None):
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return train_with_loss(loss_fn, x, latent_dim=LATENT, hidden=HIDDEN, steps=steps,
-                               batch_size=BATCH, seed=seed)
+                               batch_size=BATCH, seed=seed, encode_fn=encode_fn,
+                               encoder_scale=1.0 if encode_fn is None else 255.0)
+
+
+def demo_run(loss_fn, data=None, encode_fn=None):
+    """``train_briefly(loss_fn)`` for a run the notebook shows (a broken loss before any fix, or
+    the correct one), kept in the course's model cache under the loss function's source code
+    and the bench's settings: the runs a learner reads before writing anything cost no training
+    on the next Run All, and give the same numbers (same seed, same device type). Editing the
+    function changes the key and trains afresh. A function whose source is not all of it (a
+    closure, or one whose source cannot be read) is trained every time, never cached. The
+    checks never use this for the learner's function: they train that one every time."""
+    import inspect
+
+    from ..cache import train_or_load
+    from ..data import load_mnist
+    from ..models import VAE
+
+    def source_of(fn):
+        try:
+            return None if getattr(fn, "__closure__", None) else inspect.getsource(fn)
+        except (OSError, TypeError):
+            return None
+
+    data = data or load_mnist(quiet=True)
+    sources = [source_of(fn) for fn in (loss_fn, encode_fn) if fn is not None]
+    if None in sources:
+        return train_briefly(loss_fn, data=data, encode_fn=encode_fn)
+    config = {"loss": sources[0], "steps": STEPS, "batch": BATCH, "latent": LATENT,
+              "hidden": HIDDEN, "seed": 0, "data": data.source, "n": len(data.x_train),
+              "record": 2}
+    if encode_fn is not None:
+        config["encode"] = sources[1]
+
+    def train(model):
+        trained, record = train_briefly(loss_fn, data=data, encode_fn=encode_fn)
+        model.load_state_dict(trained.state_dict())
+        return {"record": record}
+
+    model, extra, _ = train_or_load("debug-run", config, lambda: VAE(LATENT, hidden=HIDDEN),
+                                    train, verbose=False, device="cpu")
+    return model.eval(), extra["record"]
 
 
 _REFERENCE = {}
 
 
 def reference_model(data=None):
-    """The bench trained with the correct loss (trained once per process, then reused)."""
+    """The bench trained with the correct loss (from the model cache, or trained once per
+    process, then reused)."""
     if "model" not in _REFERENCE:
-        _REFERENCE["model"] = train_briefly(reference_loss, data=data)[0]
+        _REFERENCE["model"] = demo_run(reference_loss, data=data)[0]
     return _REFERENCE["model"]
 
 
@@ -337,3 +381,116 @@ def check_fix_recon_error(check, fn):
                         f"(decoded at μ), {float(expected.mean()):.1f} nats per image on "
                         f"average, against a model trained for {STEPS} steps.")
 
+
+# --------------------------------------------------------------------------- the encoder's input
+
+LOGVAR_LIMIT = 20.0  # a healthy run of the bench stays below ~5; the broken one passes 40
+
+
+def _encode_pair(check, out, n):
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        check.fail(f"{check.signature} should return (mu, logvar), each of shape ({n}, "
+                   f"{LATENT}), as the broken version did; got {type(out).__name__}.")
+    mu, logvar = out
+    for what, value in (("mu", mu), ("logvar", logvar)):
+        if not isinstance(value, torch.Tensor) or tuple(value.shape) != (n, LATENT):
+            shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            check.fail(f"{what} should be a tensor of shape ({n}, {LATENT}); got {shape}.")
+    return mu, logvar
+
+
+def _encode_mistakes(model, pixels):
+    """(code, explanation, (mu, logvar)) of each known wrong encoder input or output."""
+    raw_mu, raw_lv = model.encode(pixels)
+    mu, lv = model.encode(pixels / 255)
+    return [
+        ("encode.not_scaled", "the mistake is still there: the encoder gets the raw pixel "
+         "values 0–255, so its first layer's outputs are 255 times too large and log σ² "
+         "explodes; divide the pixels by 255 first", (raw_mu, raw_lv)),
+        ("encode.scaled_twice", "the pixels are divided by 255 twice (255² in all): the encoder "
+         "sees almost black images", model.encode(pixels / 255 ** 2)),
+        ("encode.multiplied", "the pixels are multiplied by 255 instead of divided",
+         model.encode(pixels * 255)),
+        ("encode.batch_max", "the pixels are divided by the batch's largest value, not by 255: "
+         "a batch of dim digits gets brightened, and the scale changes from batch to batch",
+         model.encode(pixels / pixels.max())),
+        ("encode.standardised", "the pixels are standardised (mean 0, std 1 over the batch); "
+         "the model was built for images in [0, 1] like its training data: divide by 255",
+         model.encode((pixels - pixels.mean()) / pixels.std())),
+        ("encode.variance_returned", "the second output is σ² = exp(logvar); return logvar "
+         "itself, as the encoder gives it", (mu, lv.exp())),
+        ("encode.sigma_returned", "the second output is σ = exp(½·logvar); return logvar "
+         "itself, as the encoder gives it", (mu, torch.exp(0.5 * lv))),
+        ("encode.swapped", "mu and logvar are swapped", (lv, mu)),
+    ]
+
+
+@exercise_check("fix_encode", "fix_encode(model, pixels)")
+def check_fix_encode(check, fn):
+    """Check ``fix_encode(model, pixels) -> (mu, logvar)``: the encoder fed images in [0, 1]."""
+    import copy
+
+    from ..data import load_mnist
+
+    data = load_mnist(quiet=True)
+    base = reference_model(data)
+    model = copy.deepcopy(base).eval()  # whatever the function does, the shared model stays
+    pixels = data.x_test[:6] * 0.8 * 255  # dim digits: the brightest pixel is 204, not 255
+    n = len(pixels)
+    given = pixels.clone()
+    mu, logvar = _encode_pair(check, check.call(fn, model, given), n)
+    inputs_unchanged(check, (model, given), (None, pixels))  # names `pixels` the second
+    with torch.no_grad():
+        ref_mu, ref_lv = base.encode(pixels / 255)
+        mistakes = _encode_mistakes(base, pixels)
+        raw_mu = mistakes[0][2][0]
+    # logvar may be bounded (a clamp, or a smooth bound such as 10·tanh(logvar / 10)): it only
+    # has to agree where the values are ordinary, here within 0.05.
+    right = is_close(mu, ref_mu, rtol=1e-4, atol=1e-4) and is_close(logvar, ref_lv, rtol=0,
+                                                                      atol=0.05)
+    if not right:
+        for code, text, (m, lv) in mistakes:
+            if is_close(mu, m, rtol=1e-4, atol=1e-4) and is_close(logvar, lv, rtol=1e-3,
+                                                                   atol=1e-3):
+                name, mine, want = ("mu", mu, ref_mu) if not is_close(mu, ref_mu) else \
+                    ("logvar", logvar, ref_lv)
+                check.mistake(code, f"{text}. ({name} of the first image {fmt(mine[0], 4)}; "
+                                    f"expected {fmt(want[0], 4)}.)")
+        if is_close(mu, raw_mu, rtol=1e-4, atol=1e-4):
+            check.mistake("encode.guard_only",
+                          "you bounded log σ², a good guard against overflow, but the encoder "
+                          "still gets the raw pixel values 0–255: the model learns from inputs "
+                          "255 times too large. Divide the pixels by 255 as well.")
+        check.fail(f"for 6 test digits as pixel values (brightest 204) mu should be "
+                   f"{fmt(ref_mu[0], 4)} for the first image and logvar {fmt(ref_lv[0], 4)}; "
+                   f"yours are {fmt(mu[0], 4)} and {fmt(logvar[0], 4)}.")
+    for what, value in (("mu", mu), ("logvar", logvar)):
+        if value.grad_fn is None:
+            check.mistake("grad.detached",
+                          f"{what} has the right values but carries no gradient: it was "
+                          f"detached (or computed under torch.no_grad()), so training would "
+                          f"never update the encoder through it.")
+    record = {}
+
+    def run():
+        trained, rec = train_briefly(reference_loss, data=data, encode_fn=fn)
+        record.update(rec)
+        return trained
+
+    check.call(run)
+    healthy = demo_run(reference_loss, data)[1]
+    final = sum(record["loss"][-20:]) / max(1, len(record["loss"][-20:]))
+    target = sum(healthy["loss"][-20:]) / 20
+    if record["stopped_at"] is not None or record["max_logvar"] > LOGVAR_LIMIT:
+        died = "" if record["stopped_at"] is None else \
+            f" and the loss became infinite at step {record['stopped_at']}"
+        check.fail(f"in a run of {STEPS} steps with your function log σ² reached "
+                   f"{record['max_logvar']:.3g}{died}: the symptom is still there (a healthy "
+                   f"run stays below {LOGVAR_LIMIT:g}).")
+    if not final < target + 30:
+        check.fail(f"after {STEPS} steps with your function the training loss is {final:.1f} "
+                   f"nats; the same run on images in [0, 1] reaches {target:.1f}.")
+    return check.passed(f"fixed: in a run of {STEPS} steps log σ² never went above "
+                        f"{record['max_logvar']:.1f} (the broken run passes 40 and may hit "
+                        f"infinity) and the loss ends at {final:.1f} nats, as the healthy run "
+                        f"({target:.1f}).")
