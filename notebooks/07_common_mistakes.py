@@ -455,8 +455,8 @@ for name, kwargs in settings.items():
 const, warm, free = (collapse[name] for name in settings)
 claim("mistake 8: KL with β = 1 / reference", const["KL"] / ref["true KL"], below=0.25)
 claim("mistake 8: dims > 0.1 nat with β = 1", const["dims > 0.1 nat"], below=12.5)
-claim("mistake 8: dims > 0.1 nat, warm-up minus β = 1",
-      warm["dims > 0.1 nat"] - const["dims > 0.1 nat"], above=-0.5)
+claim("mistake 8: |dims > 0.1 nat, warm-up minus β = 1|",
+      abs(warm["dims > 0.1 nat"] - const["dims > 0.1 nat"]), below=4.5)
 claim("mistake 8: KL, warm-up / free bits", warm["KL"] / free["KL"], below=0.6)
 claim("mistake 8: KL, free bits / β = 1", free["KL"] / const["KL"], above=1.5)
 claim("mistake 8: dims > 0.1 nat with free bits", free["dims > 0.1 nat"], above=13.5)
@@ -466,9 +466,10 @@ claim("mistake 8: dims > 0.1 nat with free bits", free["dims > 0.1 nat"], above=
 # what the MLP reference uses, and some of the 16 dimensions carry almost nothing: the decoder
 # learned to do without z before z had anything to offer.
 #
-# **Fix, measured honestly:** a linear warm-up keeps at least as many dimensions above 0.1 nat
-# (here only a few more, if any), but in this short run its total KL stays well below what
-# free bits reach (under 60% of it). Free bits —
+# **Fix, measured honestly:** a linear warm-up does not reliably keep more dimensions above
+# 0.1 nat: its count lands within four of the β = 1 run's, above or below it depending on the
+# seed, and in this short run its total KL stays well below what free bits reach (under 60% of
+# it). Free bits —
 # no penalty for the first 0.5 nat of each dimension — keeps every dimension, or nearly every
 # one, above 0.1 nat and raises the KL by more than half over the β = 1 run. Notebook 04
 # studies this properly, with longer runs and cyclical schedules.
