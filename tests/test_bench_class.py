@@ -61,6 +61,14 @@ def test_learners_option_takes_positive_whole_numbers(bad, capsys):
     assert "--learners" in capsys.readouterr().err
 
 
+def test_class_notebook_option_needs_a_course_notebook(capsys):
+    from vae_course import bench
+
+    with pytest.raises(SystemExit):
+        bench.main(["--only", "class", "--class-notebook", "notebooks/99_missing.ipynb"])
+    assert "99_missing" in capsys.readouterr().err
+
+
 def test_settings_overrides_must_name_a_setting():
     from vae_course.bench.runner import run
 

@@ -90,8 +90,10 @@ async def _run_together(ws_urls, token, cells, pids, timeout):
 def learners_at_once(notebook, k, timeout=1800, models=None, progress=False):
     """k learners on a fresh trial hub run ``notebook`` (a path in their workspace, e.g.
     ``notebooks/00_overview.ipynb``) at once; returns
-    ``{"learners": [per learner: seconds, cells_run, cells, errors, error, peak_gib,
-    kernel_peak_gib, idle_gib], "load_before", "load_after", "left_running"}``."""
+    ``{"learners": [per learner: seconds, cells_run, cells, errors, error, peak_gib (server +
+    kernel), kernel_peak_gib, idle_gib (server + kernel before the run), server_gib (the server
+    before its kernel started)], "load_before", "load_after", "hub_gib" (JupyterHub and its
+    proxy), "left_running"}``."""
     from ...hub import trial_logins
     from ..kernel_ws import code_cells
     from ..trial_hub import TrialHub
@@ -104,6 +106,8 @@ def learners_at_once(notebook, k, timeout=1800, models=None, progress=False):
     with TrialHub(users, models=models) as hub:
         say("hub up; starting the learners' servers through the hub's API")
         pids = [hub.start_server(user) for user in users]
+        servers = [tree_rss(pid)[0] for pid in pids]  # a learner's server alone, idle
+        hub_only = tree_rss(hub.proc.pid)[0] - sum(servers)  # JupyterHub and its proxy
         cells = code_cells(hub.read_notebook(users[0], notebook))
         urls = [hub.start_kernel(user, notebook) for user in users]
         idle = [tree_rss(pid)[0] for pid in pids]
@@ -113,10 +117,11 @@ def learners_at_once(notebook, k, timeout=1800, models=None, progress=False):
         load_after = os.getloadavg()
         hub.watch()
     learners = [{**run, "cells": len(cells), "peak_gib": peak / GIB,
-                 "kernel_peak_gib": kernel / GIB, "idle_gib": before / GIB}
-                for run, (peak, kernel), before in zip(runs, peaks, idle)]
+                 "kernel_peak_gib": kernel / GIB, "idle_gib": before / GIB,
+                 "server_gib": server / GIB}
+                for run, (peak, kernel), before, server in zip(runs, peaks, idle, servers)]
     return {"learners": learners, "load_before": load_before, "load_after": load_after,
-            "left_running": hub.left_running}
+            "hub_gib": hub_only / GIB, "left_running": hub.left_running}
 
 
 def summary(one):
@@ -128,9 +133,10 @@ def summary(one):
             "peak_gib_mean": sum(r["peak_gib"] for r in learners) / len(learners),
             "peak_gib_max": max(r["peak_gib"] for r in learners),
             "kernel_peak_gib_max": max(r["kernel_peak_gib"] for r in learners),
+            "server_gib_max": max(r.get("server_gib", 0) for r in learners),
             "errors": sum(r["errors"] for r in learners),
             "first_errors": [r["error"] for r in learners if r["error"]],
-            "load_before": list(one["load_before"]), "load_after": list(one["load_after"]),
+            "hub_gib": one.get("hub_gib"), "load_before": list(one["load_before"]), "load_after": list(one["load_after"]),
             "left_running": one["left_running"], "learners": learners}
 
 
