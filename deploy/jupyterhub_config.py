@@ -65,6 +65,15 @@ c.Spawner.start_timeout = 120
 if hasattr(os, "geteuid") and os.geteuid() == 0 and TRIAL_USERS:
     c.Spawner.args = ["--allow-root"]  # trial servers run as root, like the hub
 
+# --- a measuring robot (``vae-course bench --only class``), only when it sets its token: a
+# service that may start and stop learners' servers, read their process ids and reach their
+# Jupyter servers. Never set VAE_COURSE_HUB_BENCH_TOKEN for a real class.
+if env("VAE_COURSE_HUB_BENCH_TOKEN"):
+    c.JupyterHub.services = [{"name": "vae-course-bench",
+                              "api_token": env("VAE_COURSE_HUB_BENCH_TOKEN")}]
+    c.JupyterHub.load_roles = [{"name": "vae-course-bench", "services": ["vae-course-bench"],
+                                "scopes": ["admin:users", "admin:servers", "access:servers"]}]
+
 if TRIAL_USERS:
     # ======================= TRIAL MODE: FOR TRIALS ONLY =======================
     # Anyone with the shared password gets in, and every learner's server runs as the same

@@ -9,7 +9,8 @@ Layout: ``sections/`` holds one module per section (its settings, its work, its 
 the registry of them (``sections.REGISTRY``; ``--only NAME`` runs some, ``--help`` lists them);
 ``baseline`` is the standard per-sample pipeline the course is compared with; ``runner`` runs
 the sections, ``machine`` says what they ran on, ``report`` renders the results table, ``cli``
-is the command line.
+is the command line; ``trial_hub`` (a trial JupyterHub driven through its REST API) and
+``kernel_ws`` (cells run over a kernel's websocket) serve the opt-in ``class`` section.
 
 Every budget is in seconds or steps, so the benchmark takes the same time whichever MNIST is on
 disk, and it runs unchanged on a GPU (``get_device()``). Wall times depend on what else the

@@ -63,6 +63,12 @@ def main(argv=None):
                         help="models the timed notebooks may load: fresh = an empty cache "
                              "filled in course order, as on a fresh clone (default); off = "
                              "each notebook trains all its models; on = the existing cache")
+    parser.add_argument("--learners", metavar="K[,K...]",
+                        help="the class section's numbers of learners at once (default 1,2,4,8; "
+                             "e.g. --learners 8 to measure one k at a time)")
+    parser.add_argument("--class-notebook", metavar="PATH",
+                        help="the lecture the class section's learners run (default "
+                             "notebooks/00_overview.ipynb; a path inside the course)")
     args = parser.parse_args(argv)
 
     if args.table:
@@ -91,11 +97,25 @@ def main(argv=None):
         if md_path:
             _write(md_path, render_table(results))
 
+    overrides = {}
+    if args.learners:
+        try:
+            overrides["class_learners"] = [int(k) for k in args.learners.split(",") if k.strip()]
+        except ValueError:
+            parser.error(f"--learners: whole numbers separated by commas, not {args.learners!r}")
+        if not overrides["class_learners"] or min(overrides["class_learners"]) < 1:
+            parser.error("--learners: at least one number, each 1 or more")
+    if args.class_notebook:
+        from ..paths import COURSE_ROOT
+
+        if not (COURSE_ROOT / args.class_notebook).is_file():
+            parser.error(f"--class-notebook: no {args.class_notebook} in {COURSE_ROOT}")
+        overrides["class_notebook"] = Path(args.class_notebook).as_posix()
     paths = [Path(p) for p in args.notebooks] if args.notebooks else None
     try:
         with stop_on_signals():  # Ctrl-C and SIGTERM stop it; a notebook's kernel ends first
             results = run(quick=args.quick, only=only, notebook_cache=args.notebook_cache,
-                          notebook_paths=paths, on_section=save)
+                          notebook_paths=paths, on_section=save, overrides=overrides)
     except KeyboardInterrupt as err:
         kept = f" The sections finished before it are in {args.json}." if args.json else ""
         print(f"\nStopped by {signal_name(err)}: the benchmark did not finish.{kept}",

@@ -38,18 +38,23 @@ def _with_needs(only):
 
 
 def run(quick=False, only=None, device=None, notebook_cache="fresh", notebook_paths=None,
-        progress=True, on_section=None):
+        progress=True, on_section=None, overrides=None):
     """Run the benchmark; returns a JSON-able dict. ``on_section(results)`` is called after each
-    section (the command line uses it to save partial results)."""
+    section (the command line uses it to save partial results); ``overrides`` replaces settings
+    (e.g. ``{"class_learners": [8]}``)."""
     from ..data import load_mnist
 
     only = list(only or [s.NAME for s in REGISTRY if not getattr(s, "OPT_IN", False)])
     unknown = set(only) - set(SECTIONS)
     if unknown:
         raise ValueError(f"only: unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+    unknown = set(overrides or {}) - set(settings(quick))
+    if unknown:
+        raise ValueError(f"overrides: unknown settings {sorted(unknown)}")
     device = get_device(device)
     data = load_mnist(quiet=True)
-    ctx = Context(data, device, settings(quick), progress, notebook_cache, notebook_paths)
+    ctx = Context(data, device, {**settings(quick), **(overrides or {})}, progress,
+                  notebook_cache, notebook_paths)
     results = {"quick": quick, "settings": dict(ctx.settings),
                "machine": machine_info(data, device), "section_seconds": {}, "errors": {}}
 
