@@ -12,6 +12,7 @@ submissions.
 import csv
 import re
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -156,7 +157,7 @@ def ours(tmp_path):
     return [p for p in found if p.pid != os.getpid()]
 
 
-def test_grade_a_class(tmp_path):
+def test_grade_a_class(tmp_path, artifacts_dir):
     submissions = tmp_path / "submissions"
     outside = tmp_path / "outside.txt"
     expected = make_class(submissions, outside)
@@ -180,6 +181,9 @@ def test_grade_a_class(tmp_path):
     assert not outside.exists()
     assert all(str(outside) in r["notebook_detail"] for r in rows if r["learner"] == "ivy")
     report = (tmp_path / "grades.md").read_text()
+    # kept for a person to read: what a teacher gets from this test class
+    shutil.copy(tmp_path / "grades.md", artifacts_dir / "grade_test_class.md")
+    shutil.copy(tmp_path / "grades.csv", artifacts_dir / "grade_test_class.csv")
     n = len(expected)
     assert re.search(rf"\*\*2 of {n}\*\*: .*[Yy]our KL is exactly twice the right value", report), \
         report
