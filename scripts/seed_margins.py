@@ -47,6 +47,11 @@ def run(notebook, seed, log):
     return time.perf_counter() - start, error
 
 
+def read_log(log):
+    """The claims one run logged (none when it logged nothing)."""
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
 def table(rows_by_run, seeds):
     """Markdown table: notebook, claim, value per seed, bounds, smallest margin."""
     claims = {}
@@ -88,8 +93,7 @@ def main(argv=None):
             for seed in args.seeds:
                 log = args.out / f"{Path(name).stem}-seed{seed}.jsonl"
                 if log.exists():
-                    rows_by_run[(Path(name).stem, seed)] = [
-                        json.loads(line) for line in log.read_text().splitlines()]
+                    rows_by_run[(Path(name).stem, seed)] = read_log(log)
         print(table(rows_by_run, args.seeds))
         return 0
     for name in args.notebooks:
@@ -98,8 +102,7 @@ def main(argv=None):
             log = args.out / f"{notebook.stem}-seed{seed}.jsonl"
             log.unlink(missing_ok=True)
             seconds, error = run(notebook, seed, log)
-            rows = ([json.loads(line) for line in log.read_text().splitlines()]
-                    if log.exists() else [])
+            rows = read_log(log)
             rows_by_run[(notebook.stem, seed)] = rows
             status = "ok" if error is None else f"FAILED: {error}"
             print(f"{notebook.stem} seed {seed}: {len(rows)} claims, {seconds:.0f} s, {status}",
