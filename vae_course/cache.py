@@ -138,8 +138,8 @@ def train_or_load(name, config, make_model, train, folder=None, verbose=True, de
         device: the device ``train`` trains on (default ``get_device()``). Its type is part of
             the cache key, so pass the one ``train`` really uses.
     Returns:
-        ``(model, extra, from_cache)`` with the model in eval mode on the CPU... or wherever
-        ``train`` left it.
+        ``(model, extra, from_cache)`` with the model in eval mode on the CPU, however it
+        was trained (a model loaded from the cache is on the CPU too).
     """
     check_callable("make_model", make_model, "a function that builds the untrained model")
     check_callable("train", train, "a function that trains the model in place")
@@ -164,10 +164,10 @@ def train_or_load(name, config, make_model, train, folder=None, verbose=True, de
         # Ctrl-C (or a timeout) stopped training early: use the model now, but never let a
         # half-trained model stand in for the finished one next time.
         print("Training was interrupted, so this model is not cached; it will be retrained.")
-        return model.eval(), extra, False
+        return model.cpu().eval(), extra, False
     try:
         save_checkpoint(model, path, extra)
     except (OSError, RuntimeError) as err:  # read-only or full disk: keep the trained model
         print(f"Could not cache the model in {folder} ({type(err).__name__}: {err}); it will be "
               f"retrained next time. Set VAE_COURSE_DATA to a writable folder to keep it.")
-    return model.eval(), extra, False
+    return model.cpu().eval(), extra, False
