@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from vae_course.execute import execute_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ["01_autoencoder", "02_reparameterisation", "03_elbo", "04_annealing", "05_beta_vae",
@@ -35,11 +36,9 @@ def run(notebook, seed, log):
     nb = nbformat.read(notebook, as_version=4)
     os.environ["VAE_COURSE_SEED"] = str(seed)
     os.environ["VAE_COURSE_CLAIMS"] = str(log)
-    client = NotebookClient(nb, timeout=1800, kernel_name="python3",
-                            resources={"metadata": {"path": str(notebook.parent)}})
     start = time.perf_counter()
     try:
-        client.execute()
+        execute_notebook(nb, notebook.parent, timeout=1800)
         error = None
     except Exception as err:  # report and go on with the next run
         lines = str(err).strip().splitlines() or [type(err).__name__]
