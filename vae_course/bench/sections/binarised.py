@@ -8,15 +8,10 @@ k = 5,000, the protocol of Burda et al. (2016; IWAE NLL 86.76 nats for a one-lay
 with k = 1 on all 60,000 digits for 3,280 epochs) and of pythae's benchmark (89.78 nats).
 """
 
-import time
-
-import torch
-
 from ...data import binarized
-from ...device import seed_everything
-from ...losses import iwae_bound
-from ...train import evaluate, fit
+from ...train import fit
 from ..common import make_model
+from .likelihood import likelihood
 
 NAME = "binarised"
 HELP = """IWAE NLL (k = 5,000) of a 784-400-20 VAE trained and tested on dynamically binarised
@@ -37,19 +32,12 @@ def binarised_likelihood(data, steps=3000, k=5000, n_images=1000, device=None, p
     history = fit(model, data.x_train, steps=steps, batch_size=RECIPE["batch_size"],
                   lr=RECIPE["lr"], binarize=True, seed=seed, device=device, progress=progress,
                   desc="binarised VAE")
-    x = data.x_test[:n_images] if n_images else data.x_test
-    seed_everything(seed)
-    start = time.perf_counter()
-    bounds = []
-    with torch.no_grad():
-        for i in range(0, len(x), 20):
-            xb = x[i:i + 20].to(next(model.parameters()).device)
-            bounds.append(iwae_bound(model.eval(), xb, k=k, chunk=max(1, 5000 // len(xb))).cpu())
-    return {"binarised_nll_iwae": -torch.cat(bounds).mean().item(),
-            "binarised_nelbo": evaluate(model, x), "binarised_k": k,
-            "binarised_images": len(x), "binarised_train_images": len(data.x_train),
+    r = likelihood(model, data.x_test, k, n_images, batch_size=20, seed=seed)
+    return {"binarised_nll_iwae": r["nll_iwae"], "binarised_nelbo": r["nelbo_test"],
+            "binarised_k": k, "binarised_images": r["iwae_images"],
+            "binarised_train_images": len(data.x_train),
             "binarised_train_seconds": history.seconds,
-            "binarised_iwae_seconds": time.perf_counter() - start,
+            "binarised_iwae_seconds": r["iwae_seconds"],
             "binarised_recipe": dict(RECIPE, steps=steps)}
 
 
