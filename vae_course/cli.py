@@ -107,7 +107,8 @@ def cmd_data(args, extra):
 
 
 def positive_seconds(text):
-    """argparse type: a number of seconds greater than 0 (2.5 is fine; 0, -1, nan are not)."""
+    """argparse type for ``--timeout``: seconds > 0 (2.5 is fine; 0, negatives, nan, inf are
+    refused: nbclient would read 0 or a negative value as "no timeout at all")."""
     try:
         value = float(text)
     except ValueError:

@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..cli import positive_seconds
 from ..execute import current_env_kernel_manager, make_client
 from ..kernels import kernel_session
 from ..stopping import exit_code, signal_name, stop_on_signals
@@ -219,19 +220,6 @@ def report(path, names, results, problems, out=None):
     passed = sum(results.get(n, (None,))[0] == PASS for n in names)
     print(f"{passed} of {len(names)} checks passed.", file=out)
     return 0 if ok else 1
-
-
-def positive_seconds(text):
-    """argparse type for ``--timeout``: seconds > 0 (2.5 is fine; 0, negatives, nan, inf are
-    refused: nbclient would read 0 or a negative value as "no timeout at all")."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}"
-                                         ) from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
 
 
 def positive_count(text):
